@@ -1,0 +1,1 @@
+"""Side-by-side benchmark: handclasp vs Python's ssl vs tlslite-ng (``python -m bench``)."""

@@ -1,0 +1,135 @@
+"""What every benchmarked stack provides, and the loopback server loop they share."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar
+
+from bench.harness import Operation
+from bench.pki import BenchPKI
+
+CHUNK = 16 * 1024  # bulk write size
+MAX_STEPS = 64  # bound on in-memory ping-pong steps per handshake
+SOCKET_TIMEOUT = 5.0  # seconds, every loopback socket operation
+
+# A loopback server callback handles one accepted connection up to the point where the
+# handshake is complete and the client's 1-byte request has been read; it returns a
+# callable that sends the 1-byte reply. Server CPU is measured around the first part only.
+ServeOne = Callable[[socket.socket], Callable[[], None]]
+ClientOne = Callable[[socket.socket], None]
+
+
+class BenchError(Exception):
+    """A stack failed to complete a benchmark step (handshake stalled, wrong parameters...)."""
+
+
+class BulkPair(ABC):
+    """An established in-memory client/server pair using TLS_AES_128_GCM_SHA256."""
+
+    @abstractmethod
+    def client_to_server(self, chunk: bytes) -> int:
+        """Client writes ``chunk``; server reads all of it. Returns 0."""
+
+    @abstractmethod
+    def server_to_client(self, chunk: bytes) -> int:
+        """Server writes ``chunk``; client reads all of it. Returns 0."""
+
+
+class Stack(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, pki: BenchPKI) -> None:
+        self.pki = pki
+
+    @abstractmethod
+    def handshake_op(self, key_type: str) -> Operation:
+        """One full in-memory TLS 1.3 handshake; returns server CPU ns."""
+
+    @abstractmethod
+    def describe(self, key_type: str) -> str:
+        """Run one handshake and describe what was negotiated (checked against expectations)."""
+
+    @abstractmethod
+    def bulk_pair(self) -> BulkPair: ...
+
+    @abstractmethod
+    def loopback_server(self, key_type: str) -> ServeOne: ...
+
+    @abstractmethod
+    def loopback_client(self) -> ClientOne: ...
+
+    def notes(self) -> list[str]:
+        return []
+
+
+class LoopbackServer:
+    """A sequential TLS server on 127.0.0.1 in a thread; accumulates server thread CPU."""
+
+    def __init__(self, serve_one: ServeOne) -> None:
+        self._serve_one = serve_one
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._listener.settimeout(0.2)
+        self.address: tuple[str, int] = self._listener.getsockname()[:2]
+        self.server_cpu_ns = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-loopback-server", daemon=True)
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=SOCKET_TIMEOUT + 1)
+        self._listener.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(SOCKET_TIMEOUT)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                try:
+                    t0 = time.thread_time_ns()
+                    reply = self._serve_one(conn)
+                    self.server_cpu_ns += time.thread_time_ns() - t0
+                    reply()
+                except Exception as exc:  # reported by the client side
+                    self.error = exc
+                    return
+
+
+def loopback_op(server: LoopbackServer, client_one: ClientOne) -> Operation:
+    """One loopback connection: connect, handshake, 1-byte request/reply, close."""
+
+    def op() -> int:
+        before = server.server_cpu_ns
+        sock = socket.create_connection(server.address, timeout=SOCKET_TIMEOUT)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle/delayed-ACK stalls
+        try:
+            client_one(sock)
+        except Exception as exc:
+            raise BenchError(f"loopback client failed ({exc!r}); server error: {server.error!r}") from exc
+        finally:
+            sock.close()
+        return server.server_cpu_ns - before
+
+    return op
+
+
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        data = sock.recv(n - len(buf))
+        if not data:
+            raise BenchError("unexpected EOF")
+        buf += data
+    return buf

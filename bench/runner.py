@@ -1,0 +1,153 @@
+"""The benchmark matrix: scenarios x stacks, run interleaved, each cell bounded."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bench.common import CHUNK, LoopbackServer, Stack, loopback_op
+from bench.harness import Budget, Operation, Round, median, run_rounds
+from bench.pki import KEY_TYPES, BenchPKI
+
+KEY_LABELS = {"ecdsa-p256": "ECDSA P-256", "rsa2048": "RSA-2048"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # stable id for JSON, e.g. "inproc.handshake.ecdsa-p256.rate"
+    label: str  # table row label
+    unit: str
+    higher_is_better: bool
+    value: Callable[[Round], float]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    metrics: tuple[Metric, ...]
+    make: Callable[[Stack], tuple[Operation, Callable[[], None]]]  # (operation, cleanup)
+
+
+@dataclass
+class CellResult:
+    stack: str
+    scenario: str
+    rounds: list[Round] = field(default_factory=list)
+    error: str | None = None
+
+    def median(self, metric: Metric) -> float | None:
+        if self.error or not self.rounds:
+            return None
+        return median([metric.value(r) for r in self.rounds])
+
+
+def scenarios() -> list[Scenario]:
+    result: list[Scenario] = []
+    for key_type in KEY_TYPES:
+        label = f"in-memory handshake, {KEY_LABELS[key_type]}"
+        result.append(
+            Scenario(
+                f"inproc.handshake.{key_type}",
+                label,
+                _handshake_metrics(f"inproc.handshake.{key_type}", label),
+                _inproc_handshake(key_type),
+            )
+        )
+    for direction, arrow in (("c2s", "client→server"), ("s2c", "server→client")):
+        label = f"bulk AES-128-GCM 16 KiB {arrow}"
+        metric = Metric(f"inproc.bulk.{direction}.rate", label, "MB/s", True, lambda r: r.rate(CHUNK) / 1e6)
+        result.append(Scenario(f"inproc.bulk.{direction}", label, (metric,), _bulk(direction)))
+    for key_type in KEY_TYPES:
+        label = f"loopback handshake, {KEY_LABELS[key_type]}"
+        result.append(
+            Scenario(
+                f"loopback.handshake.{key_type}",
+                label,
+                _handshake_metrics(f"loopback.handshake.{key_type}", label),
+                _loopback(key_type),
+            )
+        )
+    return result
+
+
+def run_matrix(
+    stacks: Sequence[Stack], budget: Budget, progress: Callable[[str], None]
+) -> list[tuple[Scenario, dict[str, CellResult]]]:
+    """Run every scenario for every stack; stacks are interleaved per scenario to share drift."""
+    table: list[tuple[Scenario, dict[str, CellResult]]] = []
+    for scenario in scenarios():
+        cells: dict[str, CellResult] = {}
+        for stack in stacks:
+            progress(f"{scenario.label} — {stack.name}")
+            cells[stack.name] = _run_cell(stack, scenario, budget)
+        table.append((scenario, cells))
+    return table
+
+
+def _run_cell(stack: Stack, scenario: Scenario, budget: Budget) -> CellResult:
+    cell = CellResult(stack.name, scenario.key)
+    try:
+        op, cleanup = scenario.make(stack)
+        try:
+            cell.rounds = run_rounds(op, budget)
+        finally:
+            cleanup()
+    except Exception as exc:
+        cell.error = f"{type(exc).__name__}: {exc}"
+        if "--traceback" in sys.argv:
+            traceback.print_exc()
+    return cell
+
+
+def _handshake_metrics(prefix: str, label: str) -> tuple[Metric, ...]:
+    return (
+        Metric(f"{prefix}.rate", label, "handshakes/s", True, lambda r: r.rate()),
+        Metric(
+            f"{prefix}.server_cpu",
+            label,
+            "server CPU µs/handshake",
+            False,
+            lambda r: r.server_us_per_iteration(),
+        ),
+    )
+
+
+def _inproc_handshake(key_type: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
+    def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
+        return stack.handshake_op(key_type), lambda: None
+
+    return make
+
+
+def _bulk(direction: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
+    def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
+        pair = stack.bulk_pair()
+        chunk = bytes(range(256)) * (CHUNK // 256)
+        send = pair.client_to_server if direction == "c2s" else pair.server_to_client
+        return (lambda: send(chunk)), lambda: None
+
+    return make
+
+
+def _loopback(key_type: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
+    def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
+        server = LoopbackServer(stack.loopback_server(key_type)).__enter__()
+        return loopback_op(server, stack.loopback_client()), lambda: server.__exit__(None, None, None)
+
+    return make
+
+
+def describe_all(stacks: Sequence[Stack], pki: BenchPKI) -> dict[str, dict[str, str]]:
+    """One checked handshake per stack and key type: what each actually negotiates."""
+    out: dict[str, dict[str, str]] = {}
+    for stack in stacks:
+        out[stack.name] = {}
+        for key_type in pki.certs:
+            try:
+                out[stack.name][key_type] = stack.describe(key_type)
+            except Exception as exc:
+                out[stack.name][key_type] = f"error: {type(exc).__name__}: {exc}"
+    return out

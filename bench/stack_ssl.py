@@ -1,0 +1,225 @@
+"""Python's ``ssl`` (OpenSSL): SSLObject over MemoryBIO in-process, SSLSocket on loopback."""
+
+from __future__ import annotations
+
+import ctypes
+import socket
+import ssl
+import time
+from collections.abc import Callable
+
+from bench.common import MAX_STEPS, BenchError, BulkPair, ClientOne, ServeOne, Stack, recv_exactly
+from bench.harness import Operation
+from bench.pki import SERVER_NAME
+
+TLS13_SUITE = b"TLS_AES_128_GCM_SHA256"
+
+
+class SslStack(Stack):
+    name = "ssl"
+
+    def __init__(self, pki: object) -> None:
+        super().__init__(pki)  # type: ignore[arg-type]
+        self._suite_pinned = True
+        self.client_ctx = self._context(ssl.PROTOCOL_TLS_CLIENT)
+        self.client_ctx.load_verify_locations(cafile=self.pki.ca_path)
+        self.server_ctx: dict[str, ssl.SSLContext] = {}
+        for key_type, cert in self.pki.certs.items():
+            ctx = self._context(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert.cert_path, cert.key_path)
+            ctx.num_tickets = 0  # full handshakes only; no NewSessionTicket cost
+            self.server_ctx[key_type] = ctx
+
+    def _context(self, protocol: ssl._SSLMethod) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(protocol)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+        ctx.set_ecdh_curve("X25519")
+        self._suite_pinned = _pin_tls13_suite(ctx) and self._suite_pinned
+        return ctx
+
+    def notes(self) -> list[str]:
+        notes = [f"ssl: {ssl.OPENSSL_VERSION}; server num_tickets=0; client verifies chain + hostname"]
+        if not self._suite_pinned:
+            notes.append("ssl: could not pin TLS_AES_128_GCM_SHA256 (ctypes); OpenSSL default suite used")
+        return notes
+
+    # --- in-process
+    def _pair(self, key_type: str) -> tuple[_MemEnd, _MemEnd, int]:
+        client = _MemEnd(self.client_ctx, server_side=False)
+        t0 = time.thread_time_ns()
+        server = _MemEnd(self.server_ctx[key_type], server_side=True)
+        server_ns = time.thread_time_ns() - t0
+        server_ns += _handshake(client, server)
+        return client, server, server_ns
+
+    def handshake_op(self, key_type: str) -> Operation:
+        def op() -> int:
+            return self._pair(key_type)[2]
+
+        return op
+
+    def describe(self, key_type: str) -> str:
+        """One handshake with a message callback on the client, to read the group and signature scheme."""
+        messages: dict[int, bytes] = {}
+
+        def record(
+            conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes
+        ) -> None:
+            if direction == "read" and content_type == 22:
+                messages[int(msg_type)] = bytes(data)
+
+        self.client_ctx._msg_callback = record  # type: ignore[attr-defined]
+        try:
+            client, _, _ = self._pair(key_type)
+        finally:
+            self.client_ctx._msg_callback = None  # type: ignore[attr-defined]
+        version, cipher = client.obj.version(), client.obj.cipher()
+        if version != "TLSv1.3":
+            raise BenchError(f"ssl negotiated {version}")
+        group, scheme = (
+            _server_hello_group(messages.get(2, b"")),
+            _certificate_verify_scheme(messages.get(15, b"")),
+        )
+        return f"{version} {cipher[0] if cipher else '?'} {group} {scheme}"
+
+    def bulk_pair(self) -> BulkPair:
+        client, server, _ = self._pair("ecdsa-p256")
+        return _SslBulk(client, server)
+
+    # --- loopback
+    def loopback_server(self, key_type: str) -> ServeOne:
+        ctx = self.server_ctx[key_type]
+
+        def serve_one(conn: socket.socket) -> Callable[[], None]:
+            tls = ctx.wrap_socket(conn, server_side=True)  # handshakes on wrap
+            recv_exactly(tls, 1)
+            return lambda: tls.sendall(b"y")
+
+        return serve_one
+
+    def loopback_client(self) -> ClientOne:
+        ctx = self.client_ctx
+
+        def client_one(sock: socket.socket) -> None:
+            tls = ctx.wrap_socket(sock, server_hostname=SERVER_NAME)
+            tls.sendall(b"x")
+            recv_exactly(tls, 1)
+
+        return client_one
+
+
+class _MemEnd:
+    __slots__ = ("incoming", "outgoing", "obj", "done")
+
+    def __init__(self, ctx: ssl.SSLContext, *, server_side: bool) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        hostname = None if server_side else SERVER_NAME
+        self.obj = ctx.wrap_bio(
+            self.incoming, self.outgoing, server_side=server_side, server_hostname=hostname
+        )
+        self.done = False
+
+    def step(self, data: bytes) -> bytes:
+        if data:
+            self.incoming.write(data)
+        if not self.done:
+            try:
+                self.obj.do_handshake()
+                self.done = True
+            except ssl.SSLWantReadError:
+                pass
+        return self.outgoing.read()
+
+
+def _handshake(client: _MemEnd, server: _MemEnd) -> int:
+    """Step both ends over memory until both finish; returns server CPU ns."""
+    server_ns = 0
+    to_server = client.step(b"")
+    for _ in range(MAX_STEPS):
+        t0 = time.thread_time_ns()
+        to_client = server.step(to_server)
+        server_ns += time.thread_time_ns() - t0
+        to_server = client.step(to_client)
+        if client.done and server.done and not to_server:
+            return server_ns
+    raise BenchError("ssl in-memory handshake did not finish")
+
+
+class _SslBulk(BulkPair):
+    def __init__(self, client: _MemEnd, server: _MemEnd) -> None:
+        self.client, self.server = client, server
+
+    def client_to_server(self, chunk: bytes) -> int:
+        _transfer(self.client, self.server, chunk)
+        return 0
+
+    def server_to_client(self, chunk: bytes) -> int:
+        _transfer(self.server, self.client, chunk)
+        return 0
+
+
+def _transfer(sender: _MemEnd, receiver: _MemEnd, chunk: bytes) -> None:
+    sender.obj.write(chunk)
+    receiver.incoming.write(sender.outgoing.read())
+    got = 0
+    for _ in range(MAX_STEPS):
+        try:
+            got += len(receiver.obj.read(65536))
+        except ssl.SSLWantReadError:
+            break
+        if got >= len(chunk):
+            break
+    if got != len(chunk):
+        raise BenchError(f"ssl bulk: received {got} of {len(chunk)} bytes")
+
+
+def _pin_tls13_suite(ctx: ssl.SSLContext) -> bool:
+    """Restrict TLS 1.3 suites to AES-128-GCM; ``ssl`` has no API for it, so call OpenSSL via ctypes.
+
+    The SSL_CTX pointer is the first field after the object header of CPython's PySSLContext;
+    it is used only after SSL_CTX_get_options() through it agrees with ``ctx.options``.
+    """
+    try:
+        import _ssl
+
+        lib = ctypes.CDLL(_ssl.__file__)
+        get_options = lib.SSL_CTX_get_options
+        get_options.argtypes, get_options.restype = [ctypes.c_void_p], ctypes.c_uint64
+        set_suites = lib.SSL_CTX_set_ciphersuites
+        set_suites.argtypes, set_suites.restype = [ctypes.c_void_p, ctypes.c_char_p], ctypes.c_int
+        pointer = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
+        if pointer is None or get_options(pointer) != int(ctx.options):
+            return False
+        return bool(set_suites(pointer, TLS13_SUITE) == 1)
+    except (AttributeError, OSError, ImportError):
+        return False
+
+
+def _server_hello_group(message: bytes) -> str:
+    """The key_share group of a TLS 1.3 ServerHello (handshake header included)."""
+    from handclasp.wire.enums import NamedGroup
+
+    try:
+        at = 4 + 2 + 32
+        at += 1 + message[at] + 2 + 1  # legacy_session_id_echo, cipher_suite, compression
+        end = at + 2 + int.from_bytes(message[at : at + 2], "big")
+        at += 2
+        while at + 4 <= end:
+            ext_type = int.from_bytes(message[at : at + 2], "big")
+            length = int.from_bytes(message[at + 2 : at + 4], "big")
+            if ext_type == 51:  # key_share
+                return NamedGroup(int.from_bytes(message[at + 4 : at + 6], "big")).name
+            at += 4 + length
+    except (IndexError, ValueError):
+        pass
+    return "?"
+
+
+def _certificate_verify_scheme(message: bytes) -> str:
+    from handclasp.wire.enums import SignatureScheme
+
+    if len(message) < 6:
+        return "?"
+    return SignatureScheme(int.from_bytes(message[4:6], "big")).name

@@ -1,0 +1,62 @@
+"""handclasp: a sans-I/O TLS 1.3 handshake stack.
+
+Bytes go in (``receive_bytes``), events and bytes come out (``data_to_send``);
+the adapters in ``handclasp.io`` put it on sockets.
+"""
+
+from handclasp import events
+from handclasp.config import ClientConfig, ServerConfig
+from handclasp.connection import ClientConnection, Connection, ServerConnection
+from handclasp.errors import (
+    AlertReceived,
+    ApiMisuse,
+    BadRecordMac,
+    CertificateProblem,
+    CertificateVerifyError,
+    ConnectionClosed,
+    DecodeError,
+    HandclaspError,
+    HandshakeTimeout,
+    Incompatibility,
+    InternalError,
+    Misbehaviour,
+    PeerIncompatible,
+    PeerMisbehaved,
+    RecordOverflow,
+    TLSError,
+    UnexpectedMessage,
+)
+from handclasp.negotiated import Negotiated
+from handclasp.wire.enums import AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
+
+__all__ = [
+    "AlertDescription",
+    "AlertReceived",
+    "ApiMisuse",
+    "BadRecordMac",
+    "CertificateProblem",
+    "CertificateVerifyError",
+    "CipherSuite",
+    "ClientConfig",
+    "ClientConnection",
+    "Connection",
+    "ConnectionClosed",
+    "DecodeError",
+    "HandclaspError",
+    "HandshakeTimeout",
+    "Incompatibility",
+    "InternalError",
+    "Misbehaviour",
+    "NamedGroup",
+    "Negotiated",
+    "PeerIncompatible",
+    "PeerMisbehaved",
+    "ProtocolVersion",
+    "RecordOverflow",
+    "ServerConfig",
+    "ServerConnection",
+    "SignatureScheme",
+    "TLSError",
+    "UnexpectedMessage",
+    "events",
+]

@@ -1,0 +1,247 @@
+"""Client hello phase: build ClientHello, handle HelloRetryRequest and ServerHello.
+
+Theory of operation (RFC 8446 §2, §4.1):
+
+    ExpectStart --start()--> ClientHello ---------------------> ExpectServerHello
+    ExpectServerHello + HelloRetryRequest --> [CCS] ClientHello2 --> ExpectServerHello (retried)
+    ExpectServerHello + ServerHello --> handshake keys --> client.tls13.ExpectEncryptedExtensions
+
+Rules: the ClientHello bytes are kept raw; the transcript starts only once the
+ServerHello (or HRR) fixes the hash.  This file never touches the record layer
+except through ``Output``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from handclasp.client.tls13 import ExpectEncryptedExtensions, HandshakeKeys
+from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.config import ClientConfig
+from handclasp.crypto.groups import KeyExchange, generate_key_exchange
+from handclasp.crypto.schedule13 import EarlySecret
+from handclasp.crypto.suites import TLS13_SUITES
+from handclasp.crypto.transcript import Transcript
+from handclasp.errors import ApiMisuse, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.wire.enums import (
+    CipherSuite,
+    MaxFragmentLength,
+    NamedGroup,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+)
+from handclasp.wire.extensions import (
+    ApplicationLayerProtocolNegotiation,
+    Cookie,
+    Extension,
+    KeyShareClientHello,
+    KeyShareEntry,
+    KeyShareHelloRetryRequest,
+    KeyShareServerHello,
+    MaxFragmentLengthExt,
+    OpaqueExtension,
+    PskKeyExchangeModes,
+    RecordSizeLimit,
+    SelectedPsk,
+    ServerNameList,
+    SignatureAlgorithms,
+    SignatureAlgorithmsCert,
+    SupportedGroups,
+    SupportedVersionsClientHello,
+    SupportedVersionsServerHello,
+    find,
+)
+from handclasp.wire.handshake import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    ClientHello,
+    HelloRetryRequest,
+    Message,
+    ServerHello,
+)
+from handclasp.x509.names import normalise_server_name, sni_for
+
+CLIENT_HANDSHAKE_TRAFFIC_SECRET = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+SERVER_HANDSHAKE_TRAFFIC_SECRET = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectStart:
+    """Before start_handshake(): nothing is expected from the peer yet."""
+
+    expects: ClassVar[tuple[type, ...]] = ()
+    config: ClientConfig
+    server_name: str | None
+
+    def start(self, ctx: HandshakeContext, out: Output) -> ExpectServerHello:
+        config = self.config
+        name = normalise_server_name(self.server_name) if self.server_name else None
+        ctx.server_name = name
+        ctx.client_random = config.provider.random(32)
+        # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id.
+        session_id = config.provider.random(32) if config.middlebox_compat else b""
+        shares = {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups}
+        hello = ClientHello(
+            random=ctx.client_random,
+            legacy_session_id=session_id,
+            cipher_suites=config.cipher_suites,
+            extensions=_client_extensions(config, name, shares),
+        )
+        raw = out.send(hello)
+        return ExpectServerHello(config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None)
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        raise ApiMisuse("start_handshake() was not called")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectServerHello:
+    expects: ClassVar[tuple[type, ...]] = (ServerHello, HelloRetryRequest)
+    config: ClientConfig
+    hello: ClientHello
+    hello_raw: bytes
+    shares: dict[NamedGroup, KeyExchange]
+    retry_suite: CipherSuite | None
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        if isinstance(msg, HelloRetryRequest):
+            return self._handle_retry(ctx, msg, raw, out)
+        assert isinstance(msg, ServerHello)
+        self._check_version(msg.random, msg.extensions)
+        self._check_echoes(msg.legacy_session_id_echo, msg.cipher_suite, msg.legacy_compression_method)
+        if self.retry_suite is not None and msg.cipher_suite != self.retry_suite:
+            # RFC 8446 §4.1.4: the ServerHello suite must match the HelloRetryRequest's.
+            raise PeerMisbehaved(Misbehaviour.HRR_SUITE_CHANGED)
+        if find(msg.extensions, SelectedPsk) is not None:
+            # RFC 8446 §4.2: we offered no PSK, so pre_shared_key is unsolicited.
+            raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, "pre_shared_key")
+        key_share = find(msg.extensions, KeyShareServerHello)
+        if key_share is None:
+            raise PeerMisbehaved(Misbehaviour.MISSING_KEY_SHARE)
+        exchange = self.shares.get(key_share.server_share.group)
+        if exchange is None:
+            # RFC 8446 §4.2.8: the server's share must be for a group we sent a share for.
+            raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP, key_share.server_share.group.name)
+        shared = exchange.exchange(key_share.server_share.key_exchange)
+
+        params = TLS13_SUITES[msg.cipher_suite]
+        ctx.params = params
+        ctx.group = exchange.group
+        if ctx.transcript is None:
+            ctx.transcript = Transcript(params.hash_name, self.hello_raw)
+        ctx.transcript.update(raw)
+        handshake_secret = EarlySecret(params).handshake(shared)
+        th = ctx.transcript.digest()
+        client_secret = handshake_secret.client_handshake_traffic_secret(th)
+        server_secret = handshake_secret.server_handshake_traffic_secret(th)
+        out.log_secret(CLIENT_HANDSHAKE_TRAFFIC_SECRET, client_secret)
+        out.log_secret(SERVER_HANDSHAKE_TRAFFIC_SECRET, server_secret)
+        out.set_read_key(params, server_secret)
+        if self.config.middlebox_compat and not ctx.sent_dummy_ccs:
+            out.send_dummy_change_cipher_spec()
+            ctx.sent_dummy_ccs = True
+        out.set_write_key(params, client_secret)
+        keys = HandshakeKeys(secret=handshake_secret, client=client_secret, server=server_secret)
+        return ExpectEncryptedExtensions(config=self.config, hello=self.hello, keys=keys)
+
+    def _handle_retry(self, ctx: HandshakeContext, msg: HelloRetryRequest, raw: bytes, out: Output) -> State:
+        if self.retry_suite is not None:
+            # RFC 8446 §4.1.4: a second HelloRetryRequest is unexpected_message.
+            raise PeerMisbehaved(Misbehaviour.HRR_TWICE)
+        self._check_version(None, msg.extensions)
+        self._check_echoes(msg.legacy_session_id_echo, msg.cipher_suite, msg.legacy_compression_method)
+        selected = find(msg.extensions, KeyShareHelloRetryRequest)
+        cookie = find(msg.extensions, Cookie)
+        shares = self.shares
+        if selected is not None:
+            group = selected.selected_group
+            # RFC 8446 §4.2.8: the group must be offered, and not one we already sent a share for.
+            if group not in self.config.groups:
+                raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP, group.name)
+            if group in self.shares:
+                raise PeerMisbehaved(Misbehaviour.HRR_GROUP_ALREADY_SHARED, group.name)
+            shares = {group: generate_key_exchange(group, self.config.provider)}
+        elif cookie is None:
+            # RFC 8446 §4.1.4: an HRR that would not change the ClientHello is illegal_parameter.
+            raise PeerMisbehaved(Misbehaviour.HRR_NO_CHANGE)
+
+        params = TLS13_SUITES[msg.cipher_suite]
+        ctx.hello_retry = True
+        transcript = Transcript.after_hello_retry(params.hash_name, self.hello_raw)
+        transcript.update(raw)
+        hello = _retry_hello(self.hello, shares, cookie)
+        if self.config.middlebox_compat and not ctx.sent_dummy_ccs:
+            out.send_dummy_change_cipher_spec()
+            ctx.sent_dummy_ccs = True
+        hello_raw = out.send(hello)
+        transcript.update(hello_raw)
+        ctx.transcript = transcript
+        return ExpectServerHello(
+            config=self.config, hello=hello, hello_raw=hello_raw, shares=shares, retry_suite=msg.cipher_suite
+        )
+
+    def _check_version(self, random: bytes | None, extensions: tuple[Extension | OpaqueExtension, ...]) -> None:
+        versions = find(extensions, SupportedVersionsServerHello)
+        if versions is None:
+            # RFC 8446 §4.1.3: a 1.3 client that gets a 1.2-or-older answer checks the sentinels.
+            if random is not None and random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
+                raise PeerMisbehaved(Misbehaviour.DOWNGRADE_DETECTED)
+            raise PeerIncompatible(Incompatibility.NO_SHARED_VERSION, "server does not speak TLS 1.3")
+        if versions.selected_version != ProtocolVersion.TLS1_3:
+            # RFC 8446 §4.2.1: a version the client did not offer is illegal_parameter.
+            raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_VERSION, versions.selected_version.name)
+
+    def _check_echoes(self, session_id: bytes, suite: CipherSuite, compression: int) -> None:
+        # RFC 8446 §4.1.3: the session id must echo ours; suite offered; compression null.
+        if session_id != self.hello.legacy_session_id:
+            raise PeerMisbehaved(Misbehaviour.WRONG_SESSION_ID_ECHO)
+        if suite not in self.config.cipher_suites:
+            raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_SUITE, suite.name)
+        if compression != 0:
+            raise PeerMisbehaved(Misbehaviour.NONZERO_COMPRESSION)
+
+
+def _client_extensions(
+    config: ClientConfig, server_name: str | None, shares: dict[NamedGroup, KeyExchange]
+) -> tuple[Extension | OpaqueExtension, ...]:
+    exts: list[Extension | OpaqueExtension] = []
+    sni = sni_for(server_name) if server_name else None
+    if sni is not None:
+        exts.append(ServerNameList(host_name=sni))
+    exts.append(SupportedGroups(groups=config.groups))
+    exts.append(SignatureAlgorithms(schemes=config.signature_schemes))
+    if config.signature_schemes_cert != config.signature_schemes:
+        exts.append(SignatureAlgorithmsCert(schemes=config.signature_schemes_cert))
+    if config.alpn_protocols:
+        exts.append(ApplicationLayerProtocolNegotiation(protocols=tuple(p.encode() for p in config.alpn_protocols)))
+    if config.record_size_limit is not None:
+        exts.append(RecordSizeLimit(limit=config.record_size_limit))
+    if config.max_fragment_length is not None:
+        exts.append(MaxFragmentLengthExt(code=MaxFragmentLength(config.max_fragment_length.bit_length() - 9)))
+    # psk_dhe_ke lets servers send NewSessionTicket (RFC 8446 §4.2.9).
+    exts.append(PskKeyExchangeModes(modes=(PskKeyExchangeMode.PSK_DHE_KE,)))
+    exts.append(SupportedVersionsClientHello(versions=(ProtocolVersion.TLS1_3,)))
+    exts.append(_key_share(shares))
+    return tuple(exts)
+
+
+def _key_share(shares: dict[NamedGroup, KeyExchange]) -> KeyShareClientHello:
+    return KeyShareClientHello(
+        client_shares=tuple(KeyShareEntry(group=g, key_exchange=kx.public_bytes) for g, kx in shares.items())
+    )
+
+
+def _retry_hello(hello: ClientHello, shares: dict[NamedGroup, KeyExchange], cookie: Cookie | None) -> ClientHello:
+    """RFC 8446 §4.1.2: the second ClientHello changes only key_share and adds the cookie."""
+    exts: list[Extension | OpaqueExtension] = []
+    for ext in hello.extensions:
+        if isinstance(ext, KeyShareClientHello):
+            ext = _key_share(shares)
+        elif isinstance(ext, Cookie):
+            continue
+        exts.append(ext)
+    if cookie is not None:
+        exts.append(cookie)
+    return dataclasses.replace(hello, extensions=tuple(exts))

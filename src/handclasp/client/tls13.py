@@ -1,0 +1,260 @@
+"""Client side of the TLS 1.3 encrypted flight (RFC 8446 §4.3-§4.4).
+
+Theory of operation:
+
+    ExpectEncryptedExtensions
+      -> ExpectCertificateOrCertificateRequest
+           [CertificateRequest] -> ExpectCertificate
+      -> ExpectCertificateVerify -> ExpectFinished
+      -> (send [Certificate, CertificateVerify], Finished) -> common.traffic.Traffic
+
+Rules: every received message is added to the transcript *after* the checks that
+need the hash before it; ``Traffic`` is only built with the three proof tokens
+(certificate, signature, Finished).  This file never touches the record layer
+except through ``Output``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import ClassVar
+
+from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
+from handclasp.config import ClientConfig
+from handclasp.crypto.schedule13 import HandshakeSecret, finished_verify_data
+from handclasp.crypto.signatures import (
+    SignatureVerified,
+    certificate_verify_content,
+    schemes_for_key,
+    sign,
+    verify,
+)
+from handclasp.errors import Misbehaviour, PeerMisbehaved
+from handclasp.events import HandshakeComplete
+from handclasp.negotiated import Negotiated
+from handclasp.wire.enums import ProtocolVersion, SignatureScheme
+from handclasp.wire.extensions import (
+    ApplicationLayerProtocolNegotiation,
+    MaxFragmentLengthExt,
+    RecordSizeLimit,
+    SignatureAlgorithms,
+    find,
+    types_of,
+)
+from handclasp.wire.handshake import (
+    Certificate13,
+    CertificateEntry,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    Message,
+)
+from handclasp.x509.verify import CertificateVerified
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeKeys:
+    secret: HandshakeSecret
+    client: bytes
+    server: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectEncryptedExtensions:
+    expects: ClassVar[tuple[type, ...]] = (EncryptedExtensions,)
+    config: ClientConfig
+    hello: ClientHello
+    keys: HandshakeKeys
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, EncryptedExtensions)
+        offered = types_of(self.hello.extensions)
+        for ext in msg.extensions:
+            # RFC 8446 §4.2: only extensions the client offered may appear in a response.
+            if ext.extension_type not in offered:
+                raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, ext.extension_type.name)
+        alpn = find(msg.extensions, ApplicationLayerProtocolNegotiation)
+        if alpn is not None:
+            # RFC 7301 §3.1: exactly one protocol, one the client offered.
+            if len(alpn.protocols) != 1 or alpn.protocols[0].decode("latin-1") not in self.config.alpn_protocols:
+                raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_ALPN)
+            ctx.alpn_protocol = alpn.protocols[0].decode("latin-1")
+        size_limit = find(msg.extensions, RecordSizeLimit)
+        fragment = find(msg.extensions, MaxFragmentLengthExt)
+        if fragment is not None and self.config.max_fragment_length != 1 << (8 + fragment.code):
+            # RFC 6066 §4: the server must echo the requested value.
+            raise PeerMisbehaved(Misbehaviour.MAX_FRAGMENT_LENGTH_MISMATCH)
+        if size_limit is not None:
+            # RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
+            out.set_write_record_limit(min(2**14, size_limit.limit - 1))
+        elif fragment is not None:
+            out.set_write_record_limit(1 << (8 + fragment.code))
+        _transcript(ctx).update(raw)
+        return ExpectCertificateOrCertificateRequest(config=self.config, hello=self.hello, keys=self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectCertificateOrCertificateRequest:
+    expects: ClassVar[tuple[type, ...]] = (Certificate13, CertificateRequest13)
+    config: ClientConfig
+    hello: ClientHello
+    keys: HandshakeKeys
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        if isinstance(msg, CertificateRequest13):
+            # RFC 8446 §4.3.2: in the handshake the context is empty; signature_algorithms is required.
+            if msg.certificate_request_context:
+                raise PeerMisbehaved(Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT)
+            if find(msg.extensions, SignatureAlgorithms) is None:
+                raise PeerMisbehaved(Misbehaviour.MISSING_SIGNATURE_ALGORITHMS)
+            ctx.client_certificate_requested = True
+            _transcript(ctx).update(raw)
+            return ExpectCertificate(config=self.config, hello=self.hello, keys=self.keys, request=msg)
+        return ExpectCertificate(config=self.config, hello=self.hello, keys=self.keys, request=None).handle(
+            ctx, msg, raw, out
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectCertificate:
+    expects: ClassVar[tuple[type, ...]] = (Certificate13,)
+    config: ClientConfig
+    hello: ClientHello
+    keys: HandshakeKeys
+    request: CertificateRequest13 | None
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, Certificate13)
+        # RFC 8446 §4.4.2: the server's context is empty and its list is never empty (decode_error).
+        if msg.certificate_request_context:
+            raise PeerMisbehaved(Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT)
+        if not msg.certificate_list:
+            raise PeerMisbehaved(Misbehaviour.NO_CERTIFICATE_FROM_SERVER)
+        offered = types_of(self.hello.extensions)
+        for entry in msg.certificate_list:
+            for ext in entry.extensions:
+                if ext.extension_type not in offered:
+                    raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, ext.extension_type.name)
+        chain = [entry.cert_data for entry in msg.certificate_list]
+        verified = self.config.server_verifier.verify_server(chain, ctx.server_name, ctx.provider.now())
+        ctx.peer_certificates = verified.chain
+        _transcript(ctx).update(raw)
+        return ExpectCertificateVerify(
+            config=self.config, keys=self.keys, request=self.request, certificate=verified
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectCertificateVerify:
+    expects: ClassVar[tuple[type, ...]] = (CertificateVerify,)
+    config: ClientConfig
+    keys: HandshakeKeys
+    request: CertificateRequest13 | None
+    certificate: CertificateVerified
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, CertificateVerify)
+        # RFC 8446 §4.4.3: the scheme must be one we offered in signature_algorithms.
+        if msg.algorithm not in self.config.signature_schemes:
+            raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, msg.algorithm.name)
+        transcript = _transcript(ctx)
+        content = certificate_verify_content(True, transcript.digest())
+        signature = verify(msg.algorithm, self.certificate.chain[0].public_key(), content, msg.signature)
+        ctx.signature_scheme = msg.algorithm
+        transcript.update(raw)
+        return ExpectFinished(
+            config=self.config, keys=self.keys, request=self.request, certificate=self.certificate, signature=signature
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectFinished:
+    expects: ClassVar[tuple[type, ...]] = (Finished,)
+    config: ClientConfig
+    keys: HandshakeKeys
+    request: CertificateRequest13 | None
+    certificate: CertificateVerified
+    signature: SignatureVerified
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, Finished)
+        params = ctx.suite()
+        transcript = _transcript(ctx)
+        expected = finished_verify_data(params, self.keys.server, transcript.digest())
+        # RFC 8446 §4.4.4: a wrong verify_data is decrypt_error.
+        if not hmac.compare_digest(expected, msg.verify_data):
+            raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
+        finished = FinishedVerified._issue()
+        transcript.update(raw)
+        server_finished_hash = transcript.digest()
+        master = self.keys.secret.master()
+        client_app = master.client_application_traffic_secret_0(server_finished_hash)
+        server_app = master.server_application_traffic_secret_0(server_finished_hash)
+        log_application_secrets(out, client_app, server_app, master.exporter_master_secret(server_finished_hash))
+        out.set_read_key(params, server_app)
+
+        if self.request is not None:
+            self._send_client_certificate(ctx, self.request, out)
+        verify_data = finished_verify_data(params, self.keys.client, transcript.digest())
+        transcript.update(out.send(Finished(verify_data=verify_data)))
+        out.set_write_key(params, client_app)
+        ctx.master = master
+        resumption = master.resumption_master_secret(transcript.digest())
+        out.emit(HandshakeComplete(_negotiated(ctx)))
+        return Traffic.for_client(
+            params=params,
+            read_secret=server_app,
+            write_secret=client_app,
+            resumption_master_secret=resumption,
+            certificate=self.certificate,
+            signature=self.signature,
+            finished=finished,
+        )
+
+    def _send_client_certificate(self, ctx: HandshakeContext, request: CertificateRequest13, out: Output) -> None:
+        """RFC 8446 §4.4.2: send our chain if a scheme fits the request, else an empty Certificate."""
+        transcript = _transcript(ctx)
+        certified = self.config.certificate
+        scheme = _client_scheme(request, certified.private_key) if certified is not None else None
+        entries: tuple[CertificateEntry, ...] = ()
+        if certified is not None and scheme is not None:
+            entries = tuple(CertificateEntry(cert_data=der) for der in certified.chain_der)
+        certificate = Certificate13(certificate_request_context=request.certificate_request_context, certificate_list=entries)
+        transcript.update(out.send(certificate))
+        if certified is None or scheme is None:
+            return
+        content = certificate_verify_content(False, transcript.digest())
+        signature = sign(scheme, certified.private_key, content)
+        transcript.update(out.send(CertificateVerify(algorithm=scheme, signature=signature)))
+
+
+def _client_scheme(request: CertificateRequest13, private_key: object) -> SignatureScheme | None:
+    algorithms = find(request.extensions, SignatureAlgorithms)
+    offered = algorithms.schemes if algorithms is not None else ()
+    for scheme in schemes_for_key(private_key):  # type: ignore[arg-type]
+        if scheme in offered:
+            return scheme
+    return None
+
+
+def _negotiated(ctx: HandshakeContext) -> Negotiated:
+    return Negotiated(
+        version=ProtocolVersion.TLS1_3,
+        cipher_suite=ctx.suite().suite,
+        group=ctx.group,
+        signature_scheme=ctx.signature_scheme,
+        alpn_protocol=ctx.alpn_protocol,
+        server_name=ctx.server_name,
+        peer_certificates=ctx.peer_certificates,
+        client_certificate_requested=ctx.client_certificate_requested,
+        hello_retry=ctx.hello_retry,
+    )
+
+
+def _transcript(ctx: HandshakeContext):  # type: ignore[no-untyped-def]
+    assert ctx.transcript is not None
+    return ctx.transcript

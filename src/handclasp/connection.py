@@ -1,0 +1,422 @@
+"""ClientConnection and ServerConnection: the sans-I/O façade and the one error boundary.
+
+Bytes go in through ``receive_bytes`` and come out of ``data_to_send``; events are
+returned, never called back.  This module owns the connection phase table
+(Handshaking → Traffic → Closed, Failed from anywhere), routes records by content
+type, dispatches handshake messages to the current state after checking its
+``expects``, and is the only place that sends a fatal alert.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+
+from handclasp.common.context import HandshakeContext, State
+from handclasp.common.limits import TemperCounters
+from handclasp.common.traffic import Traffic
+from handclasp.config import ClientConfig, ServerConfig
+from handclasp.crypto.suites import SuiteParams
+from handclasp.errors import (
+    AlertReceived,
+    ApiMisuse,
+    ConnectionClosed,
+    InternalError,
+    Misbehaviour,
+    PeerMisbehaved,
+    TLSError,
+    UnexpectedMessage,
+)
+from handclasp.events import (
+    ApplicationData,
+    CloseNotify,
+    Direction,
+    Event,
+    HandshakeComplete,
+    HandshakeMessage,
+)
+from handclasp.keylog import KeyLogWriter
+from handclasp.negotiated import Negotiated
+from handclasp.record.layer import RecordLayer
+from handclasp.wire.enums import AlertDescription, AlertLevel, ContentType, HandshakeType
+from handclasp.wire.handshake import HandshakeJoiner, Message, decode_message, encode_message
+
+
+class Phase(enum.Enum):
+    HANDSHAKING = "handshaking"
+    TRAFFIC = "traffic"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+# The only legal phase changes; nothing else assigns a phase.
+_TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.HANDSHAKING: frozenset({Phase.TRAFFIC, Phase.CLOSED, Phase.FAILED}),
+    Phase.TRAFFIC: frozenset({Phase.CLOSED, Phase.FAILED}),
+    Phase.CLOSED: frozenset({Phase.FAILED}),
+    Phase.FAILED: frozenset(),
+}
+
+_CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
+
+
+class Connection:
+    """Shared machinery of both sides; use ClientConnection or ServerConnection."""
+
+    def __init__(self, ctx: HandshakeContext, state: State, *, padding_block: int, max_handshake_message: int) -> None:
+        self._ctx = ctx
+        self._state: State = state
+        self._phase = Phase.HANDSHAKING
+        self._records = RecordLayer(is_client=ctx.is_client)
+        self._joiner = HandshakeJoiner(max_handshake_message)
+        self._counters = TemperCounters()
+        self._outgoing: list[bytes] = []
+        self._pending_handshake: list[bytes] = []
+        self._events: list[Event] = []
+        self._error: TLSError | None = None
+        self._negotiated: Negotiated | None = None
+        self._padding_block = padding_block
+        self._write_limit = 2**14
+        self._peer_closed = False
+        self._we_closed = False
+        self._write_protected = False
+
+    # --- public API -------------------------------------------------------------------------
+
+    @property
+    def handshake_complete(self) -> bool:
+        return self._negotiated is not None
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        return self._negotiated
+
+    @property
+    def is_closed(self) -> bool:
+        return self._phase in (Phase.CLOSED, Phase.FAILED)
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @property
+    def peer_closed(self) -> bool:
+        return self._peer_closed
+
+    def receive_bytes(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        """Feed bytes from the transport (b"" means EOF); returns the events they caused."""
+        self._raise_if_failed()
+        with self._boundary():
+            if not data:
+                self._handle_eof()
+            elif not self._peer_closed:
+                self._records.feed(bytes(data))
+                while not self._peer_closed and (record := self._records.next_record()) is not None:
+                    self._handle_record(record[0], record[1])
+            self._flush_handshake()
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Drain the bytes waiting for the transport."""
+        if not self._outgoing:
+            return b""
+        out = b"".join(self._outgoing)
+        self._outgoing.clear()
+        return out
+
+    def send_application_data(self, data: bytes | bytearray | memoryview) -> None:
+        self._raise_if_failed()
+        if self._phase is not Phase.TRAFFIC or self._we_closed:
+            raise ApiMisuse(f"cannot send application data while {self._phase.value}")
+        with self._boundary():
+            self._write_application_data(memoryview(data).cast("B"))
+
+    def close(self) -> None:
+        """Queue close_notify (RFC 8446 §6.1). Reading may go on until the peer closes."""
+        if self._phase is Phase.FAILED or self._we_closed:
+            return
+        self._we_closed = True
+        self._flush_handshake()
+        self._outgoing.append(self._records.encode(ContentType.ALERT, _CLOSE_NOTIFY))
+        if self._phase is Phase.HANDSHAKING or self._peer_closed:
+            self._set_phase(Phase.CLOSED)
+
+    def key_update(self, request_peer: bool = True) -> None:
+        """Send KeyUpdate and switch our write key (RFC 8446 §4.6.3)."""
+        self._raise_if_failed()
+        if self._phase is not Phase.TRAFFIC or self._we_closed or not isinstance(self._state, Traffic):
+            raise ApiMisuse("key_update needs an established, open connection")
+        with self._boundary():
+            self._state = self._state.update_own_keys(self, request_peer=request_peer)
+            self._flush_handshake()
+
+    # --- Output port, used by states ----------------------------------------------------------
+
+    def send(self, msg: Message) -> bytes:
+        raw = encode_message(msg)
+        self._pending_handshake.append(raw)
+        self._events.append(
+            HandshakeMessage(
+                direction=Direction.SENT,
+                msg_type=msg.TYPE,
+                message=msg,
+                length=len(raw),
+                encrypted=self._write_protected,
+            )
+        )
+        return raw
+
+    def send_dummy_change_cipher_spec(self) -> None:
+        # RFC 8446 §D.4: an unprotected CCS record, sent before the write keys change.
+        self._flush_handshake()
+        self._outgoing.append(self._records.encode(ContentType.CHANGE_CIPHER_SPEC, b"\x01"))
+        self._events.append(
+            HandshakeMessage(direction=Direction.SENT, msg_type=None, message=None, length=1, encrypted=False)
+        )
+
+    def set_read_key(self, params: SuiteParams, secret: bytes) -> None:
+        # RFC 8446 §5.1: handshake messages must not span a key change.
+        if self._joiner.has_pending:
+            raise PeerMisbehaved(Misbehaviour.HANDSHAKE_NOT_ALIGNED_WITH_KEY_CHANGE)
+        self._records.set_read_key(params, secret)
+
+    def set_write_key(self, params: SuiteParams, secret: bytes) -> None:
+        self._flush_handshake()
+        self._records.set_write_key(params, secret)
+        self._write_protected = True
+
+    def set_write_record_limit(self, limit: int) -> None:
+        self._write_limit = limit
+        self._records.set_write_record_limit(limit)
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, HandshakeComplete):
+            self._negotiated = event.negotiated
+            self._set_phase(Phase.TRAFFIC)
+        self._events.append(event)
+
+    def log_secret(self, label: str, secret: bytes) -> None:
+        if self._ctx.keylog is not None:
+            self._ctx.keylog.log(label, self._ctx.client_random, secret)
+
+    # --- inbound pipeline -------------------------------------------------------------------
+
+    def _handle_record(self, content_type: ContentType, payload: bytes) -> None:
+        # RFC 8446 §5.1: handshake messages must not be interleaved with other record types.
+        if content_type is not ContentType.HANDSHAKE and self._joiner.has_pending:
+            raise PeerMisbehaved(Misbehaviour.INTERLEAVED_HANDSHAKE)
+        if content_type is ContentType.APPLICATION_DATA:
+            self._handle_application_data(payload)
+        elif content_type is ContentType.HANDSHAKE:
+            self._handle_handshake(payload)
+        elif content_type is ContentType.ALERT:
+            self._handle_alert(payload)
+        elif content_type is ContentType.CHANGE_CIPHER_SPEC:
+            self._handle_change_cipher_spec(payload)
+        else:
+            raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, str(int(content_type)))
+
+    def _handle_application_data(self, payload: bytes) -> None:
+        if self._phase is not Phase.TRAFFIC:
+            raise PeerMisbehaved(Misbehaviour.APPLICATION_DATA_BEFORE_HANDSHAKE)
+        if not payload:
+            self._counters.empty_record()
+            return
+        self._counters.application_data()
+        self._events.append(ApplicationData(payload))
+
+    def _handle_handshake(self, payload: bytes) -> None:
+        # RFC 8446 §5.1: zero-length handshake fragments MUST NOT be sent.
+        if not payload:
+            raise PeerMisbehaved(Misbehaviour.EMPTY_HANDSHAKE_RECORD)
+        self._joiner.feed(payload)
+        for msg_type, body, raw in self._joiner.messages():
+            self._dispatch(msg_type, body, raw)
+
+    def _dispatch(self, msg_type: HandshakeType, body: bytes, raw: bytes) -> None:
+        if self._phase is Phase.TRAFFIC:
+            self._counters.post_handshake_message()
+        msg = decode_message(msg_type, body)
+        state = self._state
+        if not isinstance(msg, state.expects):
+            raise UnexpectedMessage(tuple(cls.__name__ for cls in state.expects), type(msg).__name__)
+        self._events.append(
+            HandshakeMessage(
+                direction=Direction.RECEIVED,
+                msg_type=msg_type,
+                message=msg,
+                length=len(raw),
+                encrypted=self._records.is_read_protected,
+            )
+        )
+        self._state = state.handle(self._ctx, msg, raw, self)
+
+    def _handle_alert(self, payload: bytes) -> None:
+        # RFC 8446 §6: an alert is exactly two bytes.
+        if len(payload) != 2:
+            raise PeerMisbehaved(Misbehaviour.ALERT_WRONG_LENGTH)
+        description = AlertDescription(payload[1])
+        if description is AlertDescription.CLOSE_NOTIFY:
+            if self._phase is Phase.HANDSHAKING:
+                raise AlertReceived(description)
+            self._peer_closed = True
+            if self._we_closed:
+                self._set_phase(Phase.CLOSED)
+            self._events.append(CloseNotify())
+            return
+        # RFC 8446 §6.1: user_canceled may be a warning; every other alert is fatal in TLS 1.3.
+        if description is AlertDescription.USER_CANCELED and payload[0] == AlertLevel.WARNING:
+            self._counters.warning_alert()
+            return
+        raise AlertReceived(description)
+
+    def _handle_change_cipher_spec(self, payload: bytes) -> None:
+        # RFC 8446 §5: a CCS of one 0x01 byte is dropped during the handshake, else unexpected_message.
+        if payload != b"\x01":
+            raise PeerMisbehaved(Misbehaviour.INVALID_CCS)
+        if self._phase is not Phase.HANDSHAKING or not self._ctx.client_random:
+            raise PeerMisbehaved(Misbehaviour.UNEXPECTED_CCS)
+        self._counters.change_cipher_spec()
+        self._events.append(
+            HandshakeMessage(direction=Direction.RECEIVED, msg_type=None, message=None, length=1, encrypted=False)
+        )
+
+    def _handle_eof(self) -> None:
+        if self._peer_closed:
+            return
+        if self._phase is Phase.HANDSHAKING:
+            raise ConnectionClosed("transport closed during the handshake")
+        if self._records.has_partial_record or self._joiner.has_pending:
+            raise PeerMisbehaved(Misbehaviour.TRUNCATED_AT_EOF)
+        raise ConnectionClosed("transport closed without close_notify (possible truncation)")
+
+    # --- outbound pipeline ------------------------------------------------------------------
+
+    def _write_application_data(self, data: memoryview) -> None:
+        block = self._padding_block
+        if not block:
+            self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, data))
+            return
+        # RFC 8446 §5.4: pad each record to a multiple of the block, within the record limit.
+        chunk = max(1, self._write_limit - block)
+        for start in range(0, max(len(data), 1), chunk):
+            piece = data[start : start + chunk]
+            padding = (-len(piece)) % block
+            self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, piece, padding=padding))
+
+    def _flush_handshake(self) -> None:
+        if self._pending_handshake:
+            data = b"".join(self._pending_handshake)
+            self._pending_handshake.clear()
+            self._outgoing.append(self._records.encode(ContentType.HANDSHAKE, data))
+
+    # --- error boundary -----------------------------------------------------------------------
+
+    def _boundary(self) -> _Boundary:
+        return _Boundary(self)
+
+    def _fail(self, error: TLSError) -> None:
+        self._error = error
+        self._pending_handshake.clear()
+        if error.alert is not None and not self._we_closed:
+            alert = bytes((AlertLevel.FATAL, error.alert))
+            try:
+                self._outgoing.append(self._records.encode(ContentType.ALERT, alert))
+            except Exception:  # noqa: BLE001 - an alert we cannot encode is simply not sent
+                pass
+        self._we_closed = True
+        self._phase = Phase.FAILED
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _set_phase(self, phase: Phase) -> None:
+        if phase not in _TRANSITIONS[self._phase]:
+            raise InternalError(f"illegal phase change {self._phase.value} -> {phase.value}")
+        self._phase = phase
+
+
+class _Boundary:
+    """Turns every failure inside the pipeline into one stored TLSError (and its alert)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, TLSError):
+            self._conn._fail(exc)
+            return False
+        if isinstance(exc, Exception) and not isinstance(exc, ApiMisuse):
+            error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            self._conn._fail(error)
+            raise error from exc
+        return False
+
+
+class ClientConnection(Connection):
+    def __init__(self, config: ClientConfig, server_name: str | None = None) -> None:
+        from handclasp.client.hello import ExpectStart
+
+        keylog = _keylog_for(config.keylog_filename)
+        ctx = HandshakeContext(is_client=True, provider=config.provider, keylog=keylog)
+        super().__init__(
+            ctx,
+            ExpectStart(config=config, server_name=server_name),
+            padding_block=config.record_padding_block,
+            max_handshake_message=config.max_handshake_message_size,
+        )
+        self._config = config
+        self._started = False
+
+    def start_handshake(self) -> None:
+        """Queue the ClientHello."""
+        if self._started:
+            raise ApiMisuse("start_handshake() was already called")
+        self._started = True
+        from handclasp.client.hello import ExpectStart
+
+        state = self._state
+        assert isinstance(state, ExpectStart)
+        with self._boundary():
+            self._state = state.start(self._ctx, self)
+            self._flush_handshake()
+
+    def receive_bytes(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        if not self._started:
+            raise ApiMisuse("call start_handshake() first")
+        return super().receive_bytes(data)
+
+
+class ServerConnection(Connection):
+    def __init__(self, config: ServerConfig) -> None:
+        from handclasp.server.hello import ExpectClientHello
+
+        keylog = _keylog_for(config.keylog_filename)
+        ctx = HandshakeContext(is_client=False, provider=config.provider, keylog=keylog)
+        super().__init__(
+            ctx,
+            ExpectClientHello(config=config),
+            padding_block=config.record_padding_block,
+            max_handshake_message=config.max_handshake_message_size,
+        )
+        self._config = config
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_keylog(path: str) -> KeyLogWriter:
+    return KeyLogWriter(path)
+
+
+def _keylog_for(path: str | None) -> KeyLogWriter | None:
+    """One writer per key log file, shared by all connections that name it."""
+    return _cached_keylog(path) if path else None

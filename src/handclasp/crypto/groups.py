@@ -1,0 +1,270 @@
+"""Key exchange groups for the TLS 1.3 key_share (RFC 8446 §4.2.8, §7.4).
+
+Every group is KEM-shaped: the client generates a key pair and sends its public
+value; the server answers with its own public value and derives the shared
+secret in one step (``server_key_exchange``), so ML-KEM hybrids slot in later
+without a second code path.
+
+Rules of this file:
+- Peer values are checked before use and every failure is
+  ``PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE)`` (illegal_parameter):
+  exact lengths, uncompressed points only (RFC 8446 §4.2.8.2), 1 < Y < p-1 for
+  FFDHE (RFC 8446 §4.2.8.1), and no all-zero X25519/X448 result (RFC 8446 §7.4.2).
+- Private keys for X25519, X448 and the NIST curves are derived from
+  ``provider.random`` so seeded tests replay byte for byte. FFDHE keys come from
+  OpenSSL (short exponents for the named groups; a Python ``pow`` would be
+  neither constant-time nor fast).
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dh, ec, x448, x25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.utils import CryptographyDeprecationWarning
+
+from handclasp.crypto.provider import CryptoProvider
+from handclasp.errors import Misbehaviour, PeerMisbehaved
+from handclasp.wire.enums import NamedGroup
+
+
+class KeyExchange(ABC):
+    """One side's ephemeral key pair for ``group``."""
+
+    group: NamedGroup
+    public_bytes: bytes  # what goes in KeyShareEntry.key_exchange
+
+    @abstractmethod
+    def exchange(self, peer_public: bytes) -> bytes:
+        """The shared secret with the peer's key_exchange value.
+
+        Raises PeerMisbehaved(BAD_KEY_SHARE) when the peer value is invalid.
+        """
+
+
+def generate_key_exchange(group: NamedGroup, provider: CryptoProvider) -> KeyExchange:
+    """A fresh key pair for ``group`` (the client's key share)."""
+    if group == NamedGroup.X25519:
+        return _X25519KeyExchange(provider)
+    if group == NamedGroup.X448:
+        return _X448KeyExchange(provider)
+    curve = _CURVES.get(group)
+    if curve is not None:
+        return _EcdhKeyExchange(group, curve, provider)
+    prime = _FFDHE_PRIMES.get(group)
+    if prime is not None:
+        return _FfdheKeyExchange(group, prime)
+    raise ValueError(f"unsupported key exchange group {group.name}")
+
+
+def server_key_exchange(
+    group: NamedGroup, client_public: bytes, provider: CryptoProvider
+) -> tuple[bytes, bytes]:
+    """The server's key_exchange value and the shared secret for the client's share."""
+    kx = generate_key_exchange(group, provider)
+    shared = kx.exchange(client_public)
+    return kx.public_bytes, shared
+
+
+class _X25519KeyExchange(KeyExchange):
+    """RFC 7748 X25519; 32-byte values (RFC 8446 §4.2.8.2)."""
+
+    __slots__ = ("group", "public_bytes", "_private")
+
+    def __init__(self, provider: CryptoProvider) -> None:
+        self.group = NamedGroup.X25519
+        self._private = x25519.X25519PrivateKey.from_private_bytes(provider.random(32))
+        self.public_bytes = self._private.public_key().public_bytes_raw()
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        if len(peer_public) != 32:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "X25519 share is not 32 bytes")
+        try:
+            shared = self._private.exchange(x25519.X25519PublicKey.from_public_bytes(peer_public))
+        except ValueError:  # OpenSSL refuses an all-zero result (small-order point)
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "X25519 small-order point") from None
+        return _reject_all_zero(shared)
+
+
+class _X448KeyExchange(KeyExchange):
+    """RFC 7748 X448; 56-byte values (RFC 8446 §4.2.8.2)."""
+
+    __slots__ = ("group", "public_bytes", "_private")
+
+    def __init__(self, provider: CryptoProvider) -> None:
+        self.group = NamedGroup.X448
+        self._private = x448.X448PrivateKey.from_private_bytes(provider.random(56))
+        self.public_bytes = self._private.public_key().public_bytes_raw()
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        if len(peer_public) != 56:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "X448 share is not 56 bytes")
+        try:
+            shared = self._private.exchange(x448.X448PublicKey.from_public_bytes(peer_public))
+        except ValueError:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "X448 small-order point") from None
+        return _reject_all_zero(shared)
+
+
+class _EcdhKeyExchange(KeyExchange):
+    """ECDHE over a NIST curve; the shared secret is the x coordinate (RFC 8446 §7.4.2)."""
+
+    __slots__ = ("group", "public_bytes", "_private", "_curve", "_point_len")
+
+    def __init__(self, group: NamedGroup, curve: ec.EllipticCurve, provider: CryptoProvider) -> None:
+        self.group = group
+        self._curve = curve
+        order = _CURVE_ORDERS[group]
+        # 64 extra random bits make the reduction bias negligible (FIPS 186-5 A.4.1 style).
+        scalar = int.from_bytes(provider.random((order.bit_length() + 7) // 8 + 8), "big") % (order - 1) + 1
+        self._private = ec.derive_private_key(scalar, curve)
+        self.public_bytes = self._private.public_key().public_bytes(
+            Encoding.X962, PublicFormat.UncompressedPoint
+        )
+        self._point_len = len(self.public_bytes)
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        # RFC 8446 §4.2.8.2: UncompressedPointRepresentation only (legacy_form = 4).
+        if len(peer_public) != self._point_len or peer_public[0] != 4:
+            raise PeerMisbehaved(
+                Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} share is not an uncompressed point"
+            )
+        try:
+            # from_encoded_point checks the point is on the curve.
+            peer = ec.EllipticCurvePublicKey.from_encoded_point(self._curve, peer_public)
+            return self._private.exchange(ec.ECDH(), peer)
+        except ValueError:
+            raise PeerMisbehaved(
+                Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} point not on curve"
+            ) from None
+
+
+class _FfdheKeyExchange(KeyExchange):
+    """RFC 7919 finite-field DH with generator 2; values are len(p) bytes (RFC 8446 §4.2.8.1)."""
+
+    __slots__ = ("group", "public_bytes", "_private", "_prime", "_size")
+
+    def __init__(self, group: NamedGroup, prime: int) -> None:
+        self.group = group
+        self._prime = prime
+        self._size = (prime.bit_length() + 7) // 8
+        self._private = _ffdhe_parameters(group).generate_private_key()
+        y = self._private.public_key().public_numbers().y
+        self.public_bytes = y.to_bytes(self._size, "big")
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        p = self._prime
+        if len(peer_public) != self._size:
+            raise PeerMisbehaved(
+                Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} share is not {self._size} bytes"
+            )
+        y = int.from_bytes(peer_public, "big")
+        if not 1 < y < p - 1:  # RFC 8446 §4.2.8.1, NIST SP 800-56A 5.6.2.3.1
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} value out of range")
+        try:
+            peer = dh.DHPublicNumbers(y, dh.DHParameterNumbers(p, 2)).public_key()
+            shared = self._private.exchange(peer)
+        except (ValueError, UnsupportedAlgorithm):
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} value rejected") from None
+        # RFC 8446 §7.4.1: the shared secret keeps its leading zeros (left-padded to len(p)).
+        return shared.rjust(self._size, b"\x00")
+
+
+def _reject_all_zero(shared: bytes) -> bytes:
+    # RFC 8446 §7.4.2: an all-zero X25519/X448 result MUST be rejected. OpenSSL already refuses
+    # it; this check stays in case a backend does not. The comparison reveals only "all zero".
+    if not any(shared):
+        raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "all-zero shared secret")
+    return shared
+
+
+def _ffdhe_parameters(group: NamedGroup) -> dh.DHParameters:
+    params = _FFDHE_PARAMETERS.get(group)
+    if params is None:
+        params = dh.DHParameterNumbers(_FFDHE_PRIMES[group], 2).parameters()
+        _FFDHE_PARAMETERS[group] = params
+    return params
+
+
+# cryptography deprecates finite-field DH; the RFC 7919 groups stay supported here (opt-in by
+# the peer's choice), so silence exactly that warning.
+warnings.filterwarnings(
+    "ignore", message="Diffie-Hellman over finite fields", category=CryptographyDeprecationWarning
+)
+
+SUPPORTED_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.X25519,
+    NamedGroup.SECP256R1,
+    NamedGroup.X448,
+    NamedGroup.SECP384R1,
+    NamedGroup.SECP521R1,
+    NamedGroup.FFDHE2048,
+    NamedGroup.FFDHE3072,
+    NamedGroup.FFDHE4096,
+)
+DEFAULT_GROUPS: tuple[NamedGroup, ...] = SUPPORTED_GROUPS
+
+_CURVES: dict[NamedGroup, ec.EllipticCurve] = {
+    NamedGroup.SECP256R1: ec.SECP256R1(),
+    NamedGroup.SECP384R1: ec.SECP384R1(),
+    NamedGroup.SECP521R1: ec.SECP521R1(),
+}
+# The orders n of the base points (SEC 2 v2 §2.4.2, §2.5.1, §2.6.1).
+_CURVE_ORDERS: dict[NamedGroup, int] = {
+    NamedGroup.SECP256R1: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    NamedGroup.SECP384R1: int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
+    ),
+    NamedGroup.SECP521R1: int(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5"
+        "D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
+}
+
+# RFC 7919 Appendix A.1-A.3 primes (generator 2). Each is
+# p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1 with X = 560316, 2625351, 5736041;
+# tests/crypto/test_groups.py re-derives them from e and checks they are safe primes.
+_FFDHE2048_P = int(
+    "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695A9E13641146433FBCC939DCE249B3EF9"
+    "7D2FE363630C75D8F681B202AEC4617AD3DF1ED5D5FD65612433F51F5F066ED0856365553DED1AF3B557135E7F57C935"
+    "984F0C70E0E68B77E2A689DAF3EFE8721DF158A136ADE73530ACCA4F483A797ABC0AB182B324FB61D108A94BB2C8E3FB"
+    "B96ADAB760D7F4681D4F42A3DE394DF4AE56EDE76372BB190B07A7C8EE0A6D709E02FCE1CDF7E2ECC03404CD28342F61"
+    "9172FE9CE98583FF8E4F1232EEF28183C3FE3B1B4C6FAD733BB5FCBC2EC22005C58EF1837D1683B2C6F34A26C1B2EFFA"
+    "886B423861285C97FFFFFFFFFFFFFFFF",
+    16,
+)
+_FFDHE3072_P = int(
+    "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695A9E13641146433FBCC939DCE249B3EF9"
+    "7D2FE363630C75D8F681B202AEC4617AD3DF1ED5D5FD65612433F51F5F066ED0856365553DED1AF3B557135E7F57C935"
+    "984F0C70E0E68B77E2A689DAF3EFE8721DF158A136ADE73530ACCA4F483A797ABC0AB182B324FB61D108A94BB2C8E3FB"
+    "B96ADAB760D7F4681D4F42A3DE394DF4AE56EDE76372BB190B07A7C8EE0A6D709E02FCE1CDF7E2ECC03404CD28342F61"
+    "9172FE9CE98583FF8E4F1232EEF28183C3FE3B1B4C6FAD733BB5FCBC2EC22005C58EF1837D1683B2C6F34A26C1B2EFFA"
+    "886B4238611FCFDCDE355B3B6519035BBC34F4DEF99C023861B46FC9D6E6C9077AD91D2691F7F7EE598CB0FAC186D91C"
+    "AEFE130985139270B4130C93BC437944F4FD4452E2D74DD364F2E21E71F54BFF5CAE82AB9C9DF69EE86D2BC522363A0D"
+    "ABC521979B0DEADA1DBF9A42D5C4484E0ABCD06BFA53DDEF3C1B20EE3FD59D7C25E41D2B66C62E37FFFFFFFFFFFFFFFF",
+    16,
+)
+_FFDHE4096_P = int(
+    "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695A9E13641146433FBCC939DCE249B3EF9"
+    "7D2FE363630C75D8F681B202AEC4617AD3DF1ED5D5FD65612433F51F5F066ED0856365553DED1AF3B557135E7F57C935"
+    "984F0C70E0E68B77E2A689DAF3EFE8721DF158A136ADE73530ACCA4F483A797ABC0AB182B324FB61D108A94BB2C8E3FB"
+    "B96ADAB760D7F4681D4F42A3DE394DF4AE56EDE76372BB190B07A7C8EE0A6D709E02FCE1CDF7E2ECC03404CD28342F61"
+    "9172FE9CE98583FF8E4F1232EEF28183C3FE3B1B4C6FAD733BB5FCBC2EC22005C58EF1837D1683B2C6F34A26C1B2EFFA"
+    "886B4238611FCFDCDE355B3B6519035BBC34F4DEF99C023861B46FC9D6E6C9077AD91D2691F7F7EE598CB0FAC186D91C"
+    "AEFE130985139270B4130C93BC437944F4FD4452E2D74DD364F2E21E71F54BFF5CAE82AB9C9DF69EE86D2BC522363A0D"
+    "ABC521979B0DEADA1DBF9A42D5C4484E0ABCD06BFA53DDEF3C1B20EE3FD59D7C25E41D2B669E1EF16E6F52C3164DF4FB"
+    "7930E9E4E58857B6AC7D5F42D69F6D187763CF1D5503400487F55BA57E31CC7A7135C886EFB4318AED6A1E012D9E6832"
+    "A907600A918130C46DC778F971AD0038092999A333CB8B7A1A1DB93D7140003C2A4ECEA9F98D0ACC0A8291CDCEC97DCF"
+    "8EC9B55A7F88A46B4DB5A851F44182E1C68A007E5E655F6AFFFFFFFFFFFFFFFF",
+    16,
+)
+_FFDHE_PRIMES: dict[NamedGroup, int] = {
+    NamedGroup.FFDHE2048: _FFDHE2048_P,
+    NamedGroup.FFDHE3072: _FFDHE3072_P,
+    NamedGroup.FFDHE4096: _FFDHE4096_P,
+}
+_FFDHE_PARAMETERS: dict[NamedGroup, dh.DHParameters] = {}

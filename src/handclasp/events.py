@@ -1,0 +1,83 @@
+"""Events returned by ``receive_bytes``: frozen, slotted values, never callbacks."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from handclasp.negotiated import Negotiated
+from handclasp.wire.enums import HandshakeType
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeComplete:
+    negotiated: Negotiated
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationData:
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTicket:
+    """A TLS 1.3 NewSessionTicket as the client received it (RFC 8446 §4.6.1)."""
+
+    ticket: bytes
+    ticket_lifetime: int
+    ticket_age_add: int
+    ticket_nonce: bytes
+    max_early_data_size: int
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTicketReceived:
+    ticket: SessionTicket
+
+
+@dataclass(frozen=True, slots=True)
+class CloseNotify:
+    """The peer closed its write side cleanly; no more data will arrive."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUpdated:
+    """Traffic keys changed; ``sending`` says which direction."""
+
+    sending: bool
+    update_requested: bool
+
+
+class Direction(enum.Enum):
+    SENT = "sent"
+    RECEIVED = "received"
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeMessage:
+    """One handshake message (or a dummy ChangeCipherSpec, ``message`` None) sent or received.
+
+    For display and tracing; ``summary`` names the message's key fields, never secrets.
+    """
+
+    direction: Direction
+    msg_type: HandshakeType | None
+    message: object
+    length: int
+    encrypted: bool
+
+    @property
+    def name(self) -> str:
+        if self.message is None:
+            return "ChangeCipherSpec"
+        return type(self.message).__name__
+
+    @property
+    def summary(self) -> str:
+        from handclasp.wire.summary import summarize
+
+        return summarize(self.message)
+
+
+Event = HandshakeComplete | ApplicationData | SessionTicketReceived | CloseNotify | KeyUpdated | HandshakeMessage

@@ -1,0 +1,370 @@
+"""Blocking sockets over the sans-I/O core: ``connect``, ``TLSSocket``, ``serve``.
+
+Theory of operation: this module holds no TLS logic.  Every method is a loop
+over the core's two verbs and its drain (``receive_bytes``,
+``send_application_data`` / ``data_to_send``).  Two rules:
+
+- Output leaves in the order the core produced it.  ``_state_lock`` guards the
+  connection and the outgoing buffer; whoever holds ``_send_lock`` drains that
+  buffer to the socket, so a reader thread never waits behind a blocked writer.
+- Plaintext is never lost: application data that arrives together with the
+  peer's close_notify is buffered and returned by ``recv`` before ``b""``.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from handclasp import events
+from handclasp.config import ClientConfig, ServerConfig
+from handclasp.connection import ClientConnection, ServerConnection
+from handclasp.errors import ConnectionClosed, HandclaspError, HandshakeTimeout, TLSError
+from handclasp.negotiated import Negotiated
+
+EventHook = Callable[[events.Event], None]
+Handler = Callable[["TLSSocket", Any], None]
+ErrorHook = Callable[[Any, BaseException], None]
+
+
+def connect(host: str, port: int, config: ClientConfig, *, server_name: str | None = None,
+            timeout: float | None = None, event_hook: EventHook | None = None) -> TLSSocket:
+    """Open a TCP connection, complete the TLS handshake and return the socket.
+
+    ``timeout`` applies to the TCP connect and later socket operations; the
+    handshake is bounded by ``config.handshake_timeout`` (``HandshakeTimeout``).
+    """
+    sock = socket.create_connection((host, port), timeout=timeout)
+    conn = ClientConnection(config, server_name=server_name if server_name is not None else host)
+    tls = TLSSocket(sock, conn, event_hook=event_hook)
+    tls.do_handshake(config.handshake_timeout, restore_timeout=timeout)
+    return tls
+
+
+def wrap_server_socket(sock: socket.socket, config: ServerConfig, *,
+                       event_hook: EventHook | None = None) -> TLSSocket:
+    """Run the server side of the handshake on an accepted socket."""
+    tls = TLSSocket(sock, ServerConnection(config), event_hook=event_hook)
+    tls.do_handshake(config.handshake_timeout, restore_timeout=sock.gettimeout())
+    return tls
+
+
+class TLSSocket:
+    """A connected TLS socket; one reader thread and any number of writer threads."""
+
+    def __init__(self, sock: socket.socket, conn: ClientConnection | ServerConnection, *,
+                 event_hook: EventHook | None = None) -> None:
+        self._sock = sock
+        self._conn = conn
+        self._event_hook = event_hook
+        self._state_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._outgoing = bytearray()
+        self._plaintext = bytearray()
+        self._is_eof = False
+        self._is_sock_closed = False
+        self.handshake_seconds: float | None = None
+
+    # --- properties
+    @property
+    def negotiated(self) -> Negotiated | None:
+        return self._conn.negotiated
+
+    @property
+    def connection(self) -> ClientConnection | ServerConnection:
+        return self._conn
+
+    @property
+    def socket(self) -> socket.socket:
+        return self._sock
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def getpeername(self) -> Any:
+        return self._sock.getpeername()
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._sock.settimeout(timeout)
+
+    # --- handshake
+    def do_handshake(self, handshake_timeout: float, *, restore_timeout: float | None = None) -> None:
+        started = time.monotonic()
+        deadline = started + handshake_timeout
+        try:
+            if isinstance(self._conn, ClientConnection):
+                self._do(self._conn.start_handshake)
+            while not self._conn.handshake_complete:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise HandshakeTimeout(handshake_timeout)
+                self._sock.settimeout(remaining)
+                try:
+                    data = self._sock.recv(_RECV_SIZE)
+                except TimeoutError:
+                    raise HandshakeTimeout(handshake_timeout) from None
+                self._feed(data)
+                if self._is_eof and not self._conn.handshake_complete:
+                    raise ConnectionClosed("peer closed the connection during the handshake")
+        except BaseException:
+            self._close_socket()
+            raise
+        self.handshake_seconds = time.monotonic() - started
+        self._sock.settimeout(restore_timeout)
+
+    # --- sending
+    def send(self, data: bytes | bytearray | memoryview) -> int:
+        self.sendall(data)
+        return len(data)
+
+    def sendall(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), _SEND_CHUNK):
+            self._do(self._conn.send_application_data, bytes(view[start:start + _SEND_CHUNK]))
+
+    def key_update(self, request_peer: bool = True) -> None:
+        self._do(lambda: self._conn.key_update(request_peer=request_peer))
+
+    # --- receiving
+    def recv(self, bufsize: int) -> bytes:
+        """Up to ``bufsize`` bytes of plaintext; ``b""`` after the peer's close_notify or EOF."""
+        while not self._plaintext and not self._is_eof:
+            self._feed(self._sock.recv(_RECV_SIZE))
+        chunk = bytes(self._plaintext[:bufsize])
+        del self._plaintext[:bufsize]
+        return chunk
+
+    def recv_into(self, buffer: memoryview | bytearray, nbytes: int = 0) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self.recv(nbytes or len(view))
+        view[:len(chunk)] = chunk
+        return len(chunk)
+
+    def makefile(self, mode: str = "rb", buffering: int | None = None, *,
+                 encoding: str | None = None, newline: str | None = None) -> Any:
+        """A file object over the plaintext stream: 'rb', 'wb', 'r', 'w' (like socket.makefile)."""
+        writing = "w" in mode
+        raw = _RawTLSIO(self, writing)
+        size = io.DEFAULT_BUFFER_SIZE if buffering is None or buffering < 0 else buffering
+        binary: io.BufferedIOBase = io.BufferedWriter(raw, size) if writing else io.BufferedReader(raw, size)
+        if "b" in mode:
+            return binary
+        return io.TextIOWrapper(binary, encoding=encoding or "utf-8", newline=newline, write_through=writing)
+
+    # --- closing
+    def shutdown_write(self) -> None:
+        """Send close_notify but keep reading (TLS 1.3 half-close, RFC 8446 §6.1)."""
+        self._do(self._conn.close)
+
+    def unwrap(self, timeout: float = 5.0) -> socket.socket:
+        """Exchange close_notify with the peer and return the plain TCP socket."""
+        if not self._conn.is_closed:
+            self.shutdown_write()
+        self._sock.settimeout(timeout)
+        while not self._is_eof:
+            self._feed(self._sock.recv(_RECV_SIZE))
+        self._sock.settimeout(None)
+        return self._sock
+
+    def close(self) -> None:
+        if self._is_sock_closed:
+            return
+        try:
+            if not self._conn.is_closed:
+                self.shutdown_write()
+            self._sock.shutdown(socket.SHUT_WR)
+        except (HandclaspError, OSError):
+            pass
+        self._close_socket()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- private helpers
+    def _do(self, action: Callable[..., None], *args: Any) -> None:
+        """Call one core verb, then send what it queued."""
+        with self._state_lock:
+            action(*args)
+            self._take_output()
+        self._flush()
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            with self._state_lock:
+                try:
+                    received = self._conn.receive_bytes(data)
+                finally:
+                    self._take_output()
+        except TLSError:
+            self._flush_quietly()  # the fatal alert the core queued
+            raise
+        if not data:
+            self._is_eof = True
+        for event in received:
+            if isinstance(event, events.ApplicationData):
+                self._plaintext += event.data
+            elif isinstance(event, events.CloseNotify):
+                self._is_eof = True
+            if self._event_hook is not None:
+                self._event_hook(event)
+        self._flush(block=False)
+
+    def _flush(self, block: bool = True) -> None:
+        """Drain the outgoing buffer; with block=False, leave it to a writer that holds the lock."""
+        while self._send_lock.acquire(blocking=block):
+            try:
+                with self._state_lock:
+                    data = bytes(self._outgoing)
+                    self._outgoing.clear()
+                if data:
+                    self._sock.sendall(data)
+            finally:
+                self._send_lock.release()
+            with self._state_lock:
+                if not self._outgoing:
+                    return
+
+    def _take_output(self) -> None:
+        """Move the core's pending output to our buffer; the caller holds ``_state_lock``."""
+        try:
+            self._outgoing += self._conn.data_to_send()
+        except HandclaspError:
+            pass
+
+    def _flush_quietly(self) -> None:
+        try:
+            self._flush()
+        except OSError:
+            pass
+
+    def _close_socket(self) -> None:
+        if not self._is_sock_closed:
+            self._is_sock_closed = True
+            self._sock.close()
+
+
+def serve(host: str, port: int, config: ServerConfig, handler: Handler, *,
+          max_connections: int | None = None, stop_event: threading.Event | None = None,
+          event_hook: EventHook | None = None, on_error: ErrorHook | None = None) -> ThreadedTLSServer:
+    """Listen on (host, port) and run ``handler(tls_sock, addr)`` in a thread per connection.
+
+    Handshake failures go to ``on_error(addr, exc)``.  The server stops after
+    ``max_connections`` accepted connections, when ``stop_event`` is set, or on ``shutdown()``.
+    """
+    server = ThreadedTLSServer(host, port, config, handler, max_connections=max_connections,
+                               stop_event=stop_event, event_hook=event_hook, on_error=on_error)
+    server.start()
+    return server
+
+
+class ThreadedTLSServer:
+    def __init__(self, host: str, port: int, config: ServerConfig, handler: Handler, *,
+                 max_connections: int | None, stop_event: threading.Event | None,
+                 event_hook: EventHook | None, on_error: ErrorHook | None) -> None:
+        self._listener = socket.create_server((host, port))
+        self._listener.settimeout(_ACCEPT_POLL)
+        self._config = config
+        self._handler = handler
+        self._max_connections = max_connections
+        self._stop = stop_event if stop_event is not None else threading.Event()
+        self._hooks = (event_hook, on_error)
+        self._threads: list[threading.Thread] = []
+        self._accept_thread = threading.Thread(target=self._accept_loop, name="handclasp-accept", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        self._accept_thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server has stopped and every handler returned; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._accept_thread.join(timeout)
+        for thread in list(self._threads):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not self._accept_thread.is_alive() and not any(t.is_alive() for t in self._threads)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.wait(timeout)
+        self._listener.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown()
+
+    def _accept_loop(self) -> None:
+        accepted = 0
+        while not self._stop.is_set() and (self._max_connections is None or accepted < self._max_connections):
+            try:
+                sock, addr = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            accepted += 1
+            sock.settimeout(None)
+            thread = threading.Thread(target=self._serve_one, args=(sock, addr), daemon=True,
+                                      name=f"handclasp-conn-{accepted}")
+            self._threads.append(thread)
+            thread.start()
+        self._listener.close()
+
+    def _serve_one(self, sock: socket.socket, addr: Any) -> None:
+        event_hook, on_error = self._hooks
+        try:
+            tls = wrap_server_socket(sock, self._config, event_hook=event_hook)
+        except (TLSError, OSError) as exc:
+            if on_error is not None:
+                on_error(addr, exc)
+            return
+        with tls:
+            try:
+                self._handler(tls, addr)
+            except (TLSError, OSError) as exc:
+                if on_error is not None:
+                    on_error(addr, exc)
+
+
+class _RawTLSIO(io.RawIOBase):
+    def __init__(self, tls: TLSSocket, writing: bool) -> None:
+        super().__init__()
+        self._tls = tls
+        self._writing = writing
+
+    def readable(self) -> bool:
+        return not self._writing
+
+    def writable(self) -> bool:
+        return self._writing
+
+    def readinto(self, buffer: Any) -> int:
+        return self._tls.recv_into(buffer)
+
+    def write(self, data: Any) -> int:
+        self._tls.sendall(data)
+        return len(data)
+
+
+_RECV_SIZE = 65536
+_SEND_CHUNK = 65536
+_ACCEPT_POLL = 0.2

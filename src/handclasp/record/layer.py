@@ -1,0 +1,232 @@
+"""The TLS 1.3 record layer: framing, protection and limits (RFC 8446 §5).
+
+Theory of operation
+-------------------
+Two independent directions. Each starts in plaintext and switches to TLS 1.3
+protection when the handshake installs a traffic secret (``set_write_key`` /
+``set_read_key``); installing a key resets that direction's sequence number.
+
+Write side: ``encode`` cuts a payload into records of at most the write limit
+(2^14, or less after record_size_limit / max_fragment_length) and returns their
+wire bytes. Read side: ``feed`` buffers bytes, ``next_record`` returns one
+``(content_type, payload)`` at a time or None when no whole record is buffered.
+
+Rules of this file:
+- It is the only place that encrypts or decrypts records, and it knows nothing
+  about handshake messages: joining, alignment with key changes and what a
+  record type means in a given state are the caller's.
+- The header is checked as soon as its 5 bytes arrive, so an oversized length
+  is refused before its body is awaited (RFC 8446 §5.1, §5.2).
+- Per-record work is straight-line code: one AEAD object per key, the nonce is
+  ``(iv XOR seq).to_bytes`` (RFC 8446 §5.3), the AAD is the 5-byte header
+  (RFC 8446 §5.2); no per-byte loops, no per-record objects.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from handclasp.crypto.schedule13 import traffic_key_iv
+from handclasp.crypto.suites import AEAD_TAG_LEN, SuiteParams, make_aead
+from handclasp.errors import BadRecordMac, InternalError, Misbehaviour, PeerMisbehaved, RecordOverflow
+from handclasp.wire.enums import ContentType
+
+
+class RecordLayer:
+    __slots__ = ("is_client", "_write", "_read", "_write_limit", "_first_write", "_buffer")
+
+    def __init__(self, *, is_client: bool) -> None:
+        self.is_client = is_client
+        self._write: _Protection | None = None
+        self._read: _Protection | None = None
+        self._write_limit = MAX_PLAINTEXT
+        # RFC 8446 §5.1: the initial ClientHello may carry legacy_record_version 0x0301.
+        self._first_write = is_client
+        self._buffer = bytearray()
+
+    # --- write side
+
+    def set_write_key(self, params: SuiteParams, traffic_secret: bytes) -> None:
+        """Protect every later record (but change_cipher_spec) with this TLS 1.3 traffic secret."""
+        self._write = _Protection(params, traffic_secret)
+
+    def set_write_record_limit(self, max_plaintext: int) -> None:
+        """Content bytes per record from now on (RFC 8449 record_size_limit minus 1 in TLS 1.3;
+        RFC 6066 max_fragment_length). Padding counts against it."""
+        if not 1 <= max_plaintext <= MAX_PLAINTEXT:
+            raise ValueError(f"record limit {max_plaintext} outside 1..{MAX_PLAINTEXT}")
+        self._write_limit = max_plaintext
+
+    def encode(self, content_type: ContentType, payload: bytes, *, padding: int = 0) -> bytes:
+        """The wire bytes of ``payload`` as one or more records of ``content_type``."""
+        length = len(payload)
+        if length == 0 and content_type != ContentType.APPLICATION_DATA:
+            raise ValueError(f"empty {content_type.name} record")  # RFC 8446 §5.1
+        protection = self._write
+        if protection is None or content_type == ContentType.CHANGE_CIPHER_SPEC:
+            # RFC 8446 §5: change_cipher_spec is never protected.
+            if padding:
+                raise ValueError("padding needs a protected record")
+            return self._encode_plaintext(content_type, payload)
+        chunk = self._write_limit - padding
+        if padding < 0 or chunk < (1 if length else 0):
+            raise ValueError(f"padding {padding} does not fit the record limit {self._write_limit}")
+        trailer = bytes((content_type,)) + bytes(padding)  # TLSInnerPlaintext type + zeros
+        if length <= chunk:
+            return protection.seal(payload, trailer)
+        view = memoryview(payload)
+        return b"".join(
+            [protection.seal(view[start : start + chunk], trailer) for start in range(0, length, chunk)]
+        )
+
+    def _encode_plaintext(self, content_type: ContentType, payload: bytes) -> bytes:
+        version = LEGACY_VERSION_CLIENT_HELLO if self._first_write else LEGACY_VERSION
+        self._first_write = False
+        length = len(payload)
+        limit = self._write_limit
+        if length <= limit:
+            return _HEADER.pack(content_type, version, length) + payload
+        view = memoryview(payload)
+        parts: list[bytes | memoryview] = []
+        for start in range(0, length, limit):
+            fragment = view[start : start + limit]
+            parts.append(_HEADER.pack(content_type, version, len(fragment)))
+            parts.append(fragment)
+        return b"".join(parts)
+
+    # --- read side
+
+    def set_read_key(self, params: SuiteParams, traffic_secret: bytes) -> None:
+        """Expect TLS 1.3 protected records from now on."""
+        self._read = _Protection(params, traffic_secret)
+
+    def feed(self, data: bytes) -> None:
+        """Buffer received bytes; call ``next_record`` until it returns None."""
+        self._buffer += data
+
+    def next_record(self) -> tuple[ContentType, bytes] | None:
+        """The next whole record's type and (decrypted) payload, or None if none is buffered."""
+        buffer = self._buffer
+        if len(buffer) < _HEADER_LEN:
+            return None
+        outer_type, major, length = _HEADER_CHECK.unpack_from(buffer)
+        content_type = _RECORD_TYPES.get(outer_type)
+        if content_type is None:
+            raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
+        if major != 3:
+            raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
+        protection = self._read
+        if protection is None or content_type == ContentType.CHANGE_CIPHER_SPEC:
+            if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
+                raise RecordOverflow(length, MAX_PLAINTEXT)
+            end = _HEADER_LEN + length
+            if len(buffer) < end:
+                return None
+            payload = bytes(buffer[_HEADER_LEN:end])
+            del buffer[:end]
+            return content_type, payload
+        if length > MAX_CIPHERTEXT:  # RFC 8446 §5.2
+            raise RecordOverflow(length, MAX_CIPHERTEXT)
+        end = _HEADER_LEN + length
+        if len(buffer) < end:
+            return None
+        if content_type != ContentType.APPLICATION_DATA:
+            # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
+            raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
+        header = bytes(buffer[:_HEADER_LEN])
+        ciphertext = bytes(buffer[_HEADER_LEN:end])
+        del buffer[:end]
+        return _unwrap_inner(protection.open(ciphertext, header))
+
+    @property
+    def has_partial_record(self) -> bool:
+        """Bytes are buffered that do not make a whole record (an EOF now truncates one)."""
+        return len(self._buffer) > 0
+
+    @property
+    def is_read_protected(self) -> bool:
+        return self._read is not None
+
+    @property
+    def is_write_protected(self) -> bool:
+        return self._write is not None
+
+
+class _Protection:
+    """One direction's AEAD, static IV and sequence number."""
+
+    __slots__ = ("_aead", "_iv", "_iv_len", "_seq")
+
+    def __init__(self, params: SuiteParams, traffic_secret: bytes) -> None:
+        key, iv = traffic_key_iv(params, traffic_secret)
+        self._aead: AESGCM | ChaCha20Poly1305 = make_aead(params, key)
+        self._iv = int.from_bytes(iv, "big")
+        self._iv_len = len(iv)
+        self._seq = 0
+
+    def _next_nonce(self) -> bytes:
+        seq = self._seq
+        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3: the sequence number MUST NOT wrap
+            raise InternalError("record sequence number exhausted")
+        self._seq = seq + 1
+        return (self._iv ^ seq).to_bytes(self._iv_len, "big")
+
+    def seal(self, content: bytes | memoryview, trailer: bytes) -> bytes:
+        inner = b"".join((content, trailer))
+        header = _HEADER.pack(ContentType.APPLICATION_DATA, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
+        return header + self._aead.encrypt(self._next_nonce(), inner, header)
+
+    def open(self, ciphertext: bytes, header: bytes) -> bytes:
+        nonce = self._next_nonce()
+        try:
+            return self._aead.decrypt(nonce, ciphertext, header)
+        except InvalidTag:
+            raise BadRecordMac() from None
+
+
+def _unwrap_inner(inner: bytes) -> tuple[ContentType, bytes]:
+    """Split TLSInnerPlaintext into (type, content): strip zero padding, the last byte is the type."""
+    if len(inner) > MAX_PLAINTEXT + 1:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
+        raise RecordOverflow(len(inner), MAX_PLAINTEXT + 1)
+    if inner and inner[-1]:
+        inner_type = inner[-1]
+        content = inner[:-1]
+    else:
+        stripped = inner.rstrip(b"\x00")
+        if not stripped:  # RFC 8446 §5.4
+            raise PeerMisbehaved(Misbehaviour.NO_CONTENT_TYPE_IN_INNER_PLAINTEXT)
+        inner_type = stripped[-1]
+        content = stripped[:-1]
+    content_type = _INNER_TYPES.get(inner_type)
+    if content_type is None:
+        if inner_type == ContentType.CHANGE_CIPHER_SPEC:  # RFC 8446 §5: a protected CCS is fatal
+            raise PeerMisbehaved(Misbehaviour.UNEXPECTED_CCS, "protected change_cipher_spec")
+        raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"inner type {inner_type}")
+    return content_type, content
+
+
+MAX_PLAINTEXT = 2**14  # RFC 8446 §5.1
+MAX_CIPHERTEXT = 2**14 + 256  # RFC 8446 §5.2
+LEGACY_VERSION = 0x0303
+LEGACY_VERSION_CLIENT_HELLO = 0x0301
+
+_HEADER = struct.Struct("!BHH")
+_HEADER_CHECK = struct.Struct("!BBxH")  # type, version major, (minor ignored), length
+_HEADER_LEN = 5
+_MAX_SEQUENCE = 2**64 - 1
+
+_RECORD_TYPES: dict[int, ContentType] = {
+    t: t
+    for t in (
+        ContentType.CHANGE_CIPHER_SPEC,
+        ContentType.ALERT,
+        ContentType.HANDSHAKE,
+        ContentType.APPLICATION_DATA,
+    )
+}
+_INNER_TYPES: dict[int, ContentType] = {
+    t: t for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)
+}

@@ -1,0 +1,202 @@
+"""Server hello phase: read ClientHello, choose everything, or ask for a retry.
+
+Theory of operation (RFC 8446 §4.1):
+
+    ExpectClientHello + ClientHello --(no usable key share)--> HelloRetryRequest [CCS]
+                                                              -> ExpectClientHello (retry)
+    ExpectClientHello + ClientHello --> server.tls13.send_server_flight -> ExpectClient*
+
+This file makes the RFC-visible decisions (version, suite, group, certificate and
+signature scheme, ALPN); the flight itself is built in ``server/tls13.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import ClassVar
+
+from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.config import ServerConfig
+from handclasp.crypto.signatures import schemes_for_key
+from handclasp.crypto.suites import TLS13_SUITES
+from handclasp.crypto.transcript import Transcript
+from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.server.tls13 import FlightPlan, send_server_flight
+from handclasp.tools.certs import CertifiedKey
+from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
+from handclasp.wire.extensions import (
+    ApplicationLayerProtocolNegotiation,
+    Cookie,
+    KeyShareClientHello,
+    KeyShareEntry,
+    KeyShareHelloRetryRequest,
+    ServerNameList,
+    SignatureAlgorithms,
+    SupportedGroups,
+    SupportedVersionsClientHello,
+    SupportedVersionsServerHello,
+    find,
+)
+from handclasp.wire.handshake import ClientHello, HelloRetryRequest, Message
+from handclasp.x509.names import name_matches
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """What the second ClientHello must match after our HelloRetryRequest."""
+
+    group: NamedGroup
+    suite: CipherSuite
+    cookie: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectClientHello:
+    expects: ClassVar[tuple[type, ...]] = (ClientHello,)
+    config: ServerConfig
+    retry: Retry | None = None
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, ClientHello)
+        hello = msg
+        config = self.config
+        if self.retry is None:
+            ctx.client_random = hello.random
+        _check_version(hello)
+        # RFC 8446 §4.1.2: for TLS 1.3, legacy_compression_methods is exactly one null byte.
+        if hello.legacy_compression_methods != b"\x00":
+            raise PeerMisbehaved(Misbehaviour.MISSING_NULL_COMPRESSION)
+        suite = _select_suite(config, hello.cipher_suites)
+        groups = find(hello.extensions, SupportedGroups)
+        shares = find(hello.extensions, KeyShareClientHello)
+        # RFC 8446 §9.2: without a PSK, key_share and supported_groups are mandatory.
+        if groups is None:
+            raise PeerMisbehaved(Misbehaviour.MISSING_SUPPORTED_GROUPS)
+        if shares is None:
+            raise PeerMisbehaved(Misbehaviour.MISSING_KEY_SHARE)
+        algorithms = find(hello.extensions, SignatureAlgorithms)
+        if algorithms is None:
+            raise PeerMisbehaved(Misbehaviour.MISSING_SIGNATURE_ALGORITHMS)
+        for share in shares.client_shares:
+            # RFC 8446 §4.2.8: each share's group must be in supported_groups.
+            if share.group not in groups.groups:
+                raise PeerMisbehaved(Misbehaviour.KEY_SHARE_GROUP_NOT_IN_SUPPORTED_GROUPS, share.group.name)
+        if self.retry is not None:
+            self._check_retry(hello, suite, shares)
+
+        group, share = _select_group(config, groups.groups, shares.client_shares)
+        if share is None:
+            return self._send_retry(ctx, hello, raw, suite, group, out)
+
+        sni = find(hello.extensions, ServerNameList)
+        ctx.server_name = sni.host_name.lower() if sni is not None else None
+        certified, scheme = _select_certificate(config, ctx.server_name, algorithms.schemes)
+        ctx.alpn_protocol = _select_alpn(config, find(hello.extensions, ApplicationLayerProtocolNegotiation))
+        plan = FlightPlan(
+            hello=hello,
+            hello_raw=raw,
+            suite=suite,
+            share=share,
+            certified=certified,
+            scheme=scheme,
+        )
+        return send_server_flight(ctx, config, plan, out)
+
+    def _check_retry(self, hello: ClientHello, suite: CipherSuite, shares: KeyShareClientHello) -> None:
+        retry = self.retry
+        assert retry is not None
+        cookie = find(hello.extensions, Cookie)
+        # RFC 8446 §4.2.2: the cookie must come back unchanged.
+        if cookie is None or not hmac.compare_digest(cookie.cookie, retry.cookie):
+            raise PeerMisbehaved(Misbehaviour.BAD_COOKIE)
+        # RFC 8446 §4.1.2: the retried hello carries one share, for the group we asked for.
+        if len(shares.client_shares) != 1 or shares.client_shares[0].group != retry.group:
+            raise PeerMisbehaved(Misbehaviour.KEY_SHARE_NOT_FOR_HRR_GROUP)
+        if suite != retry.suite:
+            raise PeerMisbehaved(Misbehaviour.SECOND_CLIENT_HELLO_MISMATCH, "cipher suite changed")
+
+    def _send_retry(
+        self, ctx: HandshakeContext, hello: ClientHello, raw: bytes, suite: CipherSuite, group: NamedGroup, out: Output
+    ) -> State:
+        if self.retry is not None:
+            # Unreachable after _check_retry, kept as a guard: never send a second HRR.
+            raise PeerMisbehaved(Misbehaviour.KEY_SHARE_NOT_FOR_HRR_GROUP)
+        params = TLS13_SUITES[suite]
+        transcript = Transcript.after_hello_retry(params.hash_name, raw)
+        cookie = hmac.new(self.config.cookie_key, transcript.digest() + group.to_bytes(2, "big"), hashlib.sha256).digest()
+        retry_request = HelloRetryRequest(
+            legacy_session_id_echo=hello.legacy_session_id,
+            cipher_suite=suite,
+            extensions=(
+                SupportedVersionsServerHello(selected_version=ProtocolVersion.TLS1_3),
+                KeyShareHelloRetryRequest(selected_group=group),
+                Cookie(cookie=cookie),
+            ),
+        )
+        transcript.update(out.send(retry_request))
+        # RFC 8446 §D.4: in compatibility mode the server's CCS follows its first handshake message.
+        if hello.legacy_session_id:
+            out.send_dummy_change_cipher_spec()
+            ctx.sent_dummy_ccs = True
+        ctx.transcript = transcript
+        ctx.hello_retry = True
+        return ExpectClientHello(config=self.config, retry=Retry(group=group, suite=suite, cookie=cookie))
+
+
+def _check_version(hello: ClientHello) -> None:
+    versions = find(hello.extensions, SupportedVersionsClientHello)
+    # RFC 8446 §4.2.1: TLS 1.3 is negotiated only through supported_versions.
+    if versions is None or ProtocolVersion.TLS1_3 not in versions.versions:
+        if hello.legacy_version < ProtocolVersion.TLS1_0 and versions is None:
+            raise PeerIncompatible(Incompatibility.LEGACY_VERSION_OFFERED_ONLY, hello.legacy_version.name)
+        raise PeerIncompatible(Incompatibility.NO_SHARED_VERSION, "client does not offer TLS 1.3")
+
+
+def _select_suite(config: ServerConfig, offered: tuple[CipherSuite, ...]) -> CipherSuite:
+    """Server preference, except that a client preferring ChaCha20 first gets it (no AES hardware)."""
+    if offered and offered[0] == CipherSuite.TLS_CHACHA20_POLY1305_SHA256 and offered[0] in config.cipher_suites:
+        return offered[0]
+    for suite in config.cipher_suites:
+        if suite in offered:
+            return suite
+    raise PeerIncompatible(Incompatibility.NO_SHARED_CIPHER_SUITE)
+
+
+def _select_group(
+    config: ServerConfig, supported: tuple[NamedGroup, ...], shares: tuple[KeyShareEntry, ...]
+) -> tuple[NamedGroup, KeyShareEntry | None]:
+    """Prefer a group the client already sent a share for (no extra round trip)."""
+    by_group = {share.group: share for share in shares}
+    for group in config.groups:
+        if group in by_group:
+            return group, by_group[group]
+    for group in config.groups:
+        if group in supported:
+            return group, None
+    raise PeerIncompatible(Incompatibility.NO_SHARED_GROUP)
+
+
+def _select_certificate(
+    config: ServerConfig, server_name: str | None, offered: tuple[SignatureScheme, ...]
+) -> tuple[CertifiedKey, SignatureScheme]:
+    """Certificates for the SNI name first, then the rest; the first with a usable scheme wins."""
+    named = [c for c in config.certificates if server_name and name_matches(c.names(), server_name)]
+    candidates = named + [c for c in config.certificates if c not in named]
+    for certified in candidates:
+        for scheme in schemes_for_key(certified.private_key):
+            if scheme in offered and scheme in config.signature_schemes:
+                return certified, scheme
+    raise PeerIncompatible(Incompatibility.NO_SHARED_SIGNATURE_SCHEME)
+
+
+def _select_alpn(config: ServerConfig, offer: ApplicationLayerProtocolNegotiation | None) -> str | None:
+    if offer is None or not config.alpn_protocols:
+        return None
+    offered = {p.decode("latin-1") for p in offer.protocols}
+    for proto in config.alpn_protocols:
+        if proto in offered:
+            return proto
+    # RFC 7301 §3.2: no overlap is a fatal no_application_protocol.
+    raise PeerIncompatible(Incompatibility.NO_APPLICATION_PROTOCOL)

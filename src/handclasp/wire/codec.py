@@ -1,0 +1,146 @@
+"""Reader and Writer: the TLS presentation language's integers and vectors.
+
+Length-prefixed vectors are context managers, so no caller computes a length
+by hand: ``with r.block(2) as body:`` yields a sub-reader that must be read to
+its end, and ``with w.block(2):`` back-patches the length when the block
+closes.  Every short read or leftover byte raises :class:`DecodeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from handclasp.errors import DecodeError
+
+_MAX = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
+
+
+class Reader:
+    __slots__ = ("_data", "_pos", "_end")
+
+    def __init__(self, data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> None:
+        self._data = bytes(data) if not isinstance(data, bytes) else data
+        self._pos = start
+        self._end = len(self._data) if end is None else end
+
+    @property
+    def remaining(self) -> int:
+        return self._end - self._pos
+
+    def is_empty(self) -> bool:
+        return self._pos >= self._end
+
+    def _take(self, n: int) -> int:
+        pos = self._pos
+        if n < 0 or pos + n > self._end:
+            raise DecodeError("truncated")
+        self._pos = pos + n
+        return pos
+
+    def uint8(self) -> int:
+        pos = self._take(1)
+        return self._data[pos]
+
+    def uint16(self) -> int:
+        pos = self._take(2)
+        return int.from_bytes(self._data[pos : pos + 2], "big")
+
+    def uint24(self) -> int:
+        pos = self._take(3)
+        return int.from_bytes(self._data[pos : pos + 3], "big")
+
+    def uint32(self) -> int:
+        pos = self._take(4)
+        return int.from_bytes(self._data[pos : pos + 4], "big")
+
+    def uint(self, width: int) -> int:
+        pos = self._take(width)
+        return int.from_bytes(self._data[pos : pos + width], "big")
+
+    def bytes(self, n: int) -> bytes:
+        pos = self._take(n)
+        return self._data[pos : pos + n]
+
+    def rest(self) -> bytes:
+        return self.bytes(self.remaining)
+
+    def vector(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> bytes:
+        """A length-prefixed opaque vector ``opaque x<min..max>``."""
+        n = self.uint(width)
+        if n < min_len or (max_len is not None and n > max_len):
+            raise DecodeError("vector length out of range")
+        return self.bytes(n)
+
+    @contextmanager
+    def block(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> Iterator[Reader]:
+        """A length-prefixed block; the body must be consumed exactly."""
+        n = self.uint(width)
+        if n < min_len or (max_len is not None and n > max_len):
+            raise DecodeError("block length out of range")
+        start = self._take(n)
+        sub = Reader(self._data, start, start + n)
+        yield sub
+        if not sub.is_empty():
+            raise DecodeError("trailing bytes in block")
+
+    def uint16_list(self, width: int, *, min_len: int = 0) -> list[int]:
+        """A vector of uint16 values (cipher suites, groups, schemes)."""
+        raw = self.vector(width, min_len=min_len)
+        if len(raw) % 2:
+            raise DecodeError("odd length for uint16 vector")
+        return [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+
+    def expect_end(self) -> None:
+        if not self.is_empty():
+            raise DecodeError("trailing bytes")
+
+
+class Writer:
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def getvalue(self) -> bytes:
+        return bytes(self._buf)
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    def uint8(self, v: int) -> None:
+        self._buf.append(v)
+
+    def uint16(self, v: int) -> None:
+        self._buf += v.to_bytes(2, "big")
+
+    def uint24(self, v: int) -> None:
+        self._buf += v.to_bytes(3, "big")
+
+    def uint32(self, v: int) -> None:
+        self._buf += v.to_bytes(4, "big")
+
+    def uint(self, width: int, v: int) -> None:
+        self._buf += v.to_bytes(width, "big")
+
+    def bytes(self, b: bytes | bytearray | memoryview) -> None:
+        self._buf += b
+
+    def vector(self, width: int, b: bytes | bytearray | memoryview) -> None:
+        if len(b) > _MAX[width]:
+            raise ValueError("vector too long for its length prefix")
+        self._buf += len(b).to_bytes(width, "big")
+        self._buf += b
+
+    def uint16_list(self, width: int, values: list[int] | tuple[int, ...]) -> None:
+        self.vector(width, b"".join(v.to_bytes(2, "big") for v in values))
+
+    @contextmanager
+    def block(self, width: int) -> Iterator[Writer]:
+        at = len(self._buf)
+        self._buf += bytes(width)
+        yield self
+        n = len(self._buf) - at - width
+        if n > _MAX[width]:
+            raise ValueError("block too long for its length prefix")
+        self._buf[at : at + width] = n.to_bytes(width, "big")

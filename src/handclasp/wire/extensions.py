@@ -1,0 +1,559 @@
+"""TLS extensions: one dataclass per (extension, message) wire format, one registry.
+
+The ``EXTENSIONS`` registry maps ``(ExtensionType, MessageKind)`` to the class that
+decodes that extension in that message.  ``decode_extensions`` is the one place
+that rejects duplicates (RFC 8446 §4.2), misplaced extensions (illegal_parameter),
+unknown extensions in messages where the client never offers them
+(unsupported_extension), and a ``pre_shared_key`` that is not last (§4.2.11).
+Unknown extensions are kept, raw, in ClientHello, CertificateRequest and
+NewSessionTicket, where the receiver must ignore them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, Self, TypeVar
+
+from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved
+from handclasp.wire.codec import Reader, Writer
+from handclasp.wire.enums import (
+    ExtensionType,
+    NamedGroup,
+    NameType,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+    SignatureScheme,
+)
+
+
+class MessageKind(enum.Enum):
+    CH = "ClientHello"
+    SH = "ServerHello"
+    HRR = "HelloRetryRequest"
+    EE = "EncryptedExtensions"
+    CT = "Certificate"
+    CR = "CertificateRequest"
+    NST = "NewSessionTicket"
+
+
+class Extension(Protocol):
+    TYPE: ClassVar[ExtensionType]
+
+    @property
+    def extension_type(self) -> ExtensionType: ...
+
+    def encode_body(self, w: Writer) -> None: ...
+
+
+class _Typed:
+    """Mixin: ``extension_type`` from the class's TYPE."""
+
+    TYPE: ClassVar[ExtensionType]
+    __slots__ = ()
+
+    @property
+    def extension_type(self) -> ExtensionType:
+        return self.TYPE
+
+
+# --- server_name (RFC 6066 §3) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerNameList(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SERVER_NAME
+    host_name: str
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        host: str | None = None
+        with r.block(2, min_len=1) as names:
+            while not names.is_empty():
+                name_type = names.uint8()
+                value = names.vector(2, min_len=1)
+                if name_type == NameType.HOST_NAME:
+                    # RFC 6066 §3: at most one name of each type.
+                    if host is not None:
+                        raise PeerMisbehaved(Misbehaviour.BAD_SERVER_NAME, "two host names")
+                    try:
+                        host = value.decode("ascii")
+                    except UnicodeDecodeError:
+                        raise PeerMisbehaved(Misbehaviour.BAD_SERVER_NAME, "non-ASCII host name") from None
+        if host is None:
+            raise PeerMisbehaved(Misbehaviour.BAD_SERVER_NAME, "no host_name entry")
+        return cls(host_name=host)
+
+    def encode_body(self, w: Writer) -> None:
+        with w.block(2):
+            w.uint8(NameType.HOST_NAME)
+            w.vector(2, self.host_name.encode("ascii"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerNameAck(_Typed):
+    """The empty server_name a server returns when it used the name (RFC 6066 §3)."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SERVER_NAME
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls()
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+
+# --- simple single-value extensions --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MaxFragmentLengthExt(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.MAX_FRAGMENT_LENGTH
+    code: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        code = r.uint8()
+        # RFC 6066 §4: only 1..4 are defined.
+        if not 1 <= code <= 4:
+            raise PeerMisbehaved(Misbehaviour.BAD_MAX_FRAGMENT_LENGTH, str(code))
+        return cls(code=code)
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint8(self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSizeLimit(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.RECORD_SIZE_LIMIT
+    limit: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        limit = r.uint16()
+        # RFC 8449 §4: a value under 64 is illegal_parameter.
+        if limit < 64:
+            raise PeerMisbehaved(Misbehaviour.BAD_RECORD_SIZE_LIMIT, str(limit))
+        return cls(limit=limit)
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16(self.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportedGroups(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_GROUPS
+    groups: tuple[NamedGroup, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(groups=tuple(NamedGroup(g) for g in r.uint16_list(2, min_len=2)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16_list(2, self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureAlgorithms(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SIGNATURE_ALGORITHMS
+    schemes: tuple[SignatureScheme, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(schemes=tuple(SignatureScheme(s) for s in r.uint16_list(2, min_len=2)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16_list(2, self.schemes)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureAlgorithmsCert(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SIGNATURE_ALGORITHMS_CERT
+    schemes: tuple[SignatureScheme, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(schemes=tuple(SignatureScheme(s) for s in r.uint16_list(2, min_len=2)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16_list(2, self.schemes)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationLayerProtocolNegotiation(_Typed):
+    """RFC 7301 §3.1: ProtocolNameList; the server's answer carries exactly one name."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
+    protocols: tuple[bytes, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        names: list[bytes] = []
+        with r.block(2, min_len=2) as body:
+            while not body.is_empty():
+                name = body.vector(1)
+                if not name:
+                    raise PeerMisbehaved(Misbehaviour.EMPTY_ALPN)
+                names.append(name)
+        return cls(protocols=tuple(names))
+
+    def encode_body(self, w: Writer) -> None:
+        with w.block(2):
+            for name in self.protocols:
+                w.vector(1, name)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportedVersionsClientHello(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_VERSIONS
+    versions: tuple[ProtocolVersion, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        raw = r.vector(1, min_len=2, max_len=254)
+        if len(raw) % 2:
+            raise DecodeError("odd supported_versions length")
+        return cls(versions=tuple(ProtocolVersion(int.from_bytes(raw[i : i + 2], "big")) for i in range(0, len(raw), 2)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16_list(1, self.versions)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportedVersionsServerHello(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_VERSIONS
+    selected_version: ProtocolVersion
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(selected_version=ProtocolVersion(r.uint16()))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16(self.selected_version)
+
+
+@dataclass(frozen=True, slots=True)
+class Cookie(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.COOKIE
+    cookie: bytes
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(cookie=r.vector(2, min_len=1))
+
+    def encode_body(self, w: Writer) -> None:
+        w.vector(2, self.cookie)
+
+
+@dataclass(frozen=True, slots=True)
+class PskKeyExchangeModes(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.PSK_KEY_EXCHANGE_MODES
+    modes: tuple[PskKeyExchangeMode, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(modes=tuple(PskKeyExchangeMode(m) for m in r.vector(1, min_len=1)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.vector(1, bytes(self.modes))
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyDataIndication(_Typed):
+    """Empty in ClientHello and EncryptedExtensions."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.EARLY_DATA
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls()
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyDataTicket(_Typed):
+    """NewSessionTicket's early_data: max_early_data_size."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.EARLY_DATA
+    max_early_data_size: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(max_early_data_size=r.uint32())
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint32(self.max_early_data_size)
+
+
+@dataclass(frozen=True, slots=True)
+class PostHandshakeAuth(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.POST_HANDSHAKE_AUTH
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls()
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+
+# --- key_share (RFC 8446 §4.2.8) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShareEntry:
+    group: NamedGroup
+    key_exchange: bytes
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        group = NamedGroup(r.uint16())
+        return cls(group=group, key_exchange=r.vector(2, min_len=1))
+
+    def encode(self, w: Writer) -> None:
+        w.uint16(self.group)
+        w.vector(2, self.key_exchange)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShareClientHello(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
+    client_shares: tuple[KeyShareEntry, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        shares: list[KeyShareEntry] = []
+        with r.block(2) as body:
+            while not body.is_empty():
+                shares.append(KeyShareEntry.decode(body))
+        # RFC 8446 §4.2.8: clients MUST NOT offer two shares for one group.
+        if len({s.group for s in shares}) != len(shares):
+            raise PeerMisbehaved(Misbehaviour.DUPLICATE_KEY_SHARE)
+        return cls(client_shares=tuple(shares))
+
+    def encode_body(self, w: Writer) -> None:
+        with w.block(2):
+            for share in self.client_shares:
+                share.encode(w)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShareServerHello(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
+    server_share: KeyShareEntry
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(server_share=KeyShareEntry.decode(r))
+
+    def encode_body(self, w: Writer) -> None:
+        self.server_share.encode(w)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShareHelloRetryRequest(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
+    selected_group: NamedGroup
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(selected_group=NamedGroup(r.uint16()))
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16(self.selected_group)
+
+
+# --- pre_shared_key (RFC 8446 §4.2.11); parsed now, used by resumption ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PskIdentity:
+    identity: bytes
+    obfuscated_ticket_age: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedPsks(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.PRE_SHARED_KEY
+    identities: tuple[PskIdentity, ...]
+    binders: tuple[bytes, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        identities: list[PskIdentity] = []
+        with r.block(2, min_len=7) as body:
+            while not body.is_empty():
+                identity = body.vector(2, min_len=1)
+                identities.append(PskIdentity(identity=identity, obfuscated_ticket_age=body.uint32()))
+        binders: list[bytes] = []
+        with r.block(2, min_len=33) as body:
+            while not body.is_empty():
+                binders.append(body.vector(1, min_len=32))
+        if len(binders) != len(identities):
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "psk binders do not match identities")
+        return cls(identities=tuple(identities), binders=tuple(binders))
+
+    def encode_body(self, w: Writer) -> None:
+        with w.block(2):
+            for ident in self.identities:
+                w.vector(2, ident.identity)
+                w.uint32(ident.obfuscated_ticket_age)
+        with w.block(2):
+            for binder in self.binders:
+                w.vector(1, binder)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedPsk(_Typed):
+    TYPE: ClassVar[ExtensionType] = ExtensionType.PRE_SHARED_KEY
+    selected_identity: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(selected_identity=r.uint16())
+
+    def encode_body(self, w: Writer) -> None:
+        w.uint16(self.selected_identity)
+
+
+# --- opaque pass-through ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueExtension:
+    """An extension kept as raw bytes: unknown, GREASE, or passed through unparsed."""
+
+    extension_type: ExtensionType
+    data: bytes
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.data)
+
+
+# status_request, signed_certificate_timestamp, certificate_authorities, oid_filters and padding
+# are carried through as opaque bodies (OCSP stapling and SCTs arrive with issue #4).
+_OPAQUE_KNOWN: dict[ExtensionType, frozenset[MessageKind]] = {
+    ExtensionType.STATUS_REQUEST: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT}),
+    ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT}),
+    ExtensionType.CERTIFICATE_AUTHORITIES: frozenset({MessageKind.CH, MessageKind.CR}),
+    ExtensionType.OID_FILTERS: frozenset({MessageKind.CR}),
+    ExtensionType.PADDING: frozenset({MessageKind.CH}),
+    ExtensionType.USE_SRTP: frozenset({MessageKind.CH, MessageKind.EE}),
+    ExtensionType.HEARTBEAT: frozenset({MessageKind.CH, MessageKind.EE}),
+    ExtensionType.CLIENT_CERTIFICATE_TYPE: frozenset({MessageKind.CH, MessageKind.EE}),
+    ExtensionType.SERVER_CERTIFICATE_TYPE: frozenset({MessageKind.CH, MessageKind.EE}),
+}
+
+
+class _Decodable(Protocol):
+    @classmethod
+    def decode(cls, r: Reader) -> Extension: ...
+
+
+_CH, _SH, _HRR, _EE, _CT, _CR, _NST = (
+    MessageKind.CH,
+    MessageKind.SH,
+    MessageKind.HRR,
+    MessageKind.EE,
+    MessageKind.CT,
+    MessageKind.CR,
+    MessageKind.NST,
+)
+
+EXTENSIONS: dict[tuple[ExtensionType, MessageKind], type[_Decodable]] = {
+    (ExtensionType.SERVER_NAME, _CH): ServerNameList,
+    (ExtensionType.SERVER_NAME, _EE): ServerNameAck,
+    (ExtensionType.MAX_FRAGMENT_LENGTH, _CH): MaxFragmentLengthExt,
+    (ExtensionType.MAX_FRAGMENT_LENGTH, _EE): MaxFragmentLengthExt,
+    (ExtensionType.SUPPORTED_GROUPS, _CH): SupportedGroups,
+    (ExtensionType.SUPPORTED_GROUPS, _EE): SupportedGroups,
+    (ExtensionType.SIGNATURE_ALGORITHMS, _CH): SignatureAlgorithms,
+    (ExtensionType.SIGNATURE_ALGORITHMS, _CR): SignatureAlgorithms,
+    (ExtensionType.SIGNATURE_ALGORITHMS_CERT, _CH): SignatureAlgorithmsCert,
+    (ExtensionType.SIGNATURE_ALGORITHMS_CERT, _CR): SignatureAlgorithmsCert,
+    (ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION, _CH): ApplicationLayerProtocolNegotiation,
+    (ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION, _EE): ApplicationLayerProtocolNegotiation,
+    (ExtensionType.RECORD_SIZE_LIMIT, _CH): RecordSizeLimit,
+    (ExtensionType.RECORD_SIZE_LIMIT, _EE): RecordSizeLimit,
+    (ExtensionType.PRE_SHARED_KEY, _CH): OfferedPsks,
+    (ExtensionType.PRE_SHARED_KEY, _SH): SelectedPsk,
+    (ExtensionType.EARLY_DATA, _CH): EarlyDataIndication,
+    (ExtensionType.EARLY_DATA, _EE): EarlyDataIndication,
+    (ExtensionType.EARLY_DATA, _NST): EarlyDataTicket,
+    (ExtensionType.SUPPORTED_VERSIONS, _CH): SupportedVersionsClientHello,
+    (ExtensionType.SUPPORTED_VERSIONS, _SH): SupportedVersionsServerHello,
+    (ExtensionType.SUPPORTED_VERSIONS, _HRR): SupportedVersionsServerHello,
+    (ExtensionType.COOKIE, _CH): Cookie,
+    (ExtensionType.COOKIE, _HRR): Cookie,
+    (ExtensionType.PSK_KEY_EXCHANGE_MODES, _CH): PskKeyExchangeModes,
+    (ExtensionType.POST_HANDSHAKE_AUTH, _CH): PostHandshakeAuth,
+    (ExtensionType.KEY_SHARE, _CH): KeyShareClientHello,
+    (ExtensionType.KEY_SHARE, _SH): KeyShareServerHello,
+    (ExtensionType.KEY_SHARE, _HRR): KeyShareHelloRetryRequest,
+}
+
+_KNOWN_TYPES = frozenset(t for t, _ in EXTENSIONS) | frozenset(_OPAQUE_KNOWN)
+# Messages in which a receiver must ignore extensions it does not know (RFC 8446 §4.2).
+_TOLERANT = frozenset({MessageKind.CH, MessageKind.CR, MessageKind.NST})
+
+
+def decode_extensions(r: Reader, kind: MessageKind) -> tuple[Extension | OpaqueExtension, ...]:
+    """Decode an ``Extension extensions<0..2^16-1>`` block for a message of ``kind``."""
+    out: list[Extension | OpaqueExtension] = []
+    seen: set[int] = set()
+    with r.block(2) as block:
+        while not block.is_empty():
+            ext_type = ExtensionType(block.uint16())
+            # RFC 8446 §4.2: no more than one extension of the same type.
+            if ext_type in seen:
+                raise PeerMisbehaved(Misbehaviour.DUPLICATE_EXTENSION, ext_type.name)
+            seen.add(ext_type)
+            # RFC 8446 §4.2.11: pre_shared_key MUST be the last extension in ClientHello.
+            if kind is MessageKind.CH and ExtensionType.PRE_SHARED_KEY in seen and ext_type != ExtensionType.PRE_SHARED_KEY:
+                raise PeerMisbehaved(Misbehaviour.PRE_SHARED_KEY_NOT_LAST)
+            with block.block(2) as body:
+                out.append(_decode_one(ext_type, body, kind))
+    return tuple(out)
+
+
+def _decode_one(ext_type: ExtensionType, body: Reader, kind: MessageKind) -> Extension | OpaqueExtension:
+    codec = EXTENSIONS.get((ext_type, kind))
+    if codec is not None:
+        return codec.decode(body)
+    allowed = _OPAQUE_KNOWN.get(ext_type)
+    if allowed is not None and kind in allowed:
+        return OpaqueExtension(extension_type=ext_type, data=body.rest())
+    if ext_type in _KNOWN_TYPES:
+        # RFC 8446 §4.2: a recognised extension in the wrong message is illegal_parameter.
+        raise PeerMisbehaved(Misbehaviour.EXTENSION_NOT_ALLOWED, f"{ext_type.name} in {kind.value}")
+    if kind in _TOLERANT:
+        return OpaqueExtension(extension_type=ext_type, data=body.rest())
+    # RFC 8446 §4.2: the client never offered it, so this response is unsolicited.
+    raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, f"{ext_type.name} in {kind.value}")
+
+
+def encode_extensions(w: Writer, extensions: Iterable[Extension | OpaqueExtension]) -> None:
+    with w.block(2):
+        for ext in extensions:
+            w.uint16(ext.extension_type)
+            with w.block(2):
+                ext.encode_body(w)
+
+
+E = TypeVar("E")
+
+
+def find(extensions: Sequence[object], cls: type[E]) -> E | None:
+    """The extension of class ``cls`` in a decoded extension list, or None."""
+    for ext in extensions:
+        if type(ext) is cls:
+            return ext
+    return None
+
+
+def types_of(extensions: Sequence[Extension | OpaqueExtension]) -> frozenset[ExtensionType]:
+    return frozenset(ext.extension_type for ext in extensions)

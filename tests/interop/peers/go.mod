@@ -1,0 +1,3 @@
+module handclasp.test/gotls
+
+go 1.27
