@@ -88,14 +88,18 @@ class PKI:
     def expired(self) -> CertifiedKey:
         now = _now()
         return self.ca.issue(
-            SERVER_NAMES, not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1)
+            SERVER_NAMES,
+            not_before=now - datetime.timedelta(days=30),
+            not_after=now - datetime.timedelta(days=1),
         )
 
     @functools.cached_property
     def not_yet_valid(self) -> CertifiedKey:
         now = _now()
         return self.ca.issue(
-            SERVER_NAMES, not_before=now + datetime.timedelta(days=1), not_after=now + datetime.timedelta(days=30)
+            SERVER_NAMES,
+            not_before=now + datetime.timedelta(days=1),
+            not_after=now + datetime.timedelta(days=30),
         )
 
     @functools.cached_property
@@ -133,7 +137,9 @@ def write_pki(directory: str | os.PathLike[str], pki: PKI | None = None) -> dict
     paths: dict[str, Path] = {}
     _write_bytes(out / "ca.pem", pki.ca.root_pem, paths)
     _write_bytes(out / "unrelated-ca.pem", pki.unrelated_ca.root_pem, paths)
-    keys: dict[str, CertifiedKey] = {f"server-{key_type}": pki.server(key_type) for key_type in SERVER_KEY_TYPES}
+    keys: dict[str, CertifiedKey] = {
+        f"server-{key_type}": pki.server(key_type) for key_type in SERVER_KEY_TYPES
+    }
     keys |= {
         "server": pki.server("ecdsa-p256"),
         "server-intermediate": pki.intermediate,

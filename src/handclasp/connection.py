@@ -302,7 +302,7 @@ class Connection:
         chunk = max(1, self._write_limit - block)
         for start in range(0, max(len(data), 1), chunk):
             piece = data[start : start + chunk]
-            padding = (-len(piece)) % block
+            padding = (-(len(piece) + 1)) % block
             self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, piece, padding=padding))
 
     def _flush_handshake(self) -> None:

@@ -168,7 +168,7 @@ class AsyncioAdapter:
             finally:
                 writer.close()
 
-        srv = self.run(aio.start_server(on_client, "127.0.0.1", 0, config))
+        srv = self.run(aio.start_server(on_client, "127.0.0.1", 0, config, on_error=lambda a, e: outcomes.put(e)))
         try:
             yield srv.sockets[0].getsockname()[1], outcomes
         finally:

@@ -9,12 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import pki
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+import pki
 from handclasp.tools import certs
 from handclasp.tools.certs import CertifiedKey, LocalCA, default_local_ca, user_data_dir
 from handclasp.x509.verify import WebPkiClientVerifier, WebPkiServerVerifier
@@ -177,14 +177,22 @@ def test_openssl_checks_hostnames_and_keys(tmp_path: Path) -> None:
     for host_option in (["-verify_hostname", "localhost"], ["-verify_ip", "127.0.0.1"]):
         result = openssl_verify("-CAfile", paths["ca.pem"], *host_option, paths["server.pem"])
         assert result.returncode == 0, result.stderr
-    assert openssl_verify("-CAfile", paths["ca.pem"], "-verify_hostname", "x.test", paths["server.pem"]).returncode
+    assert openssl_verify(
+        "-CAfile", paths["ca.pem"], "-verify_hostname", "x.test", paths["server.pem"]
+    ).returncode
     for stem in ("server", "server-rsa2048", "client"):
         cert = subprocess.run(
             [str(OPENSSL), "x509", "-noout", "-pubkey", "-in", str(paths[f"{stem}.pem"])],
-            capture_output=True, text=True, timeout=30, check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         ).stdout
         key = subprocess.run(
             [str(OPENSSL), "pkey", "-pubout", "-in", str(paths[f"{stem}.key"])],
-            capture_output=True, text=True, timeout=30, check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         ).stdout
         assert cert == key

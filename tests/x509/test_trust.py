@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import certifi
-import pki
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+import pki
 from handclasp.x509 import trust
 from handclasp.x509.trust import load_roots
 
@@ -22,7 +23,7 @@ def test_default_roots_are_a_non_empty_bundle() -> None:
 
 def test_default_bundle_falls_back_to_certifi(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(trust, "SYSTEM_BUNDLES", ())
-    monkeypatch.setattr(trust.ssl, "get_default_verify_paths", lambda: _NoPaths())
+    monkeypatch.setattr("ssl.get_default_verify_paths", lambda: _NoPaths())
     assert trust.default_bundle_path() == certifi.where()
 
 
@@ -42,8 +43,12 @@ def test_cafile_pem_and_der(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"garbage", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-     b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"],
+    [
+        b"",
+        b"garbage",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ],
 )
 def test_bad_cadata_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError):
@@ -66,5 +71,5 @@ def test_verifier_builds_from_the_system_bundle() -> None:
 
     verifier = WebPkiServerVerifier(load_roots())
     with pytest.raises(CertificateVerifyError) as info:
-        verifier.verify_server(pki.test_pki().server().chain_der, "localhost", 1.8e9)
+        verifier.verify_server(pki.test_pki().server().chain_der, "localhost", time.time())
     assert info.value.problem is CertificateProblem.UNKNOWN_ISSUER

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-import pki
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+import pki
 from handclasp.errors import CertificateProblem, CertificateVerifyError
 from handclasp.tools.certs import KeyType
 from handclasp.wire.enums import AlertDescription
@@ -54,7 +54,9 @@ def test_chain_through_intermediate_verifies() -> None:
 
 def test_missing_intermediate_is_unknown_issuer() -> None:
     """RFC 5280 §6.1: no path to a trust anchor without the intermediate."""
-    error = refusal(server_verifier().verify_server, pki.test_pki().intermediate.chain_der[:1], "localhost", NOW)
+    error = refusal(
+        server_verifier().verify_server, pki.test_pki().intermediate.chain_der[:1], "localhost", NOW
+    )
     assert (error.problem, error.alert) == (CertificateProblem.UNKNOWN_ISSUER, AlertDescription.UNKNOWN_CA)
 
 
@@ -104,7 +106,10 @@ def test_verification_cache_does_not_outlive_validity() -> None:
 def test_wrong_name_is_name_mismatch() -> None:
     """RFC 6125 §6: the reference identity must match a subjectAltName."""
     error = refusal(server_verifier().verify_server, pki.test_pki().server().chain_der, "example.com", NOW)
-    assert (error.problem, error.alert) == (CertificateProblem.NAME_MISMATCH, AlertDescription.BAD_CERTIFICATE)
+    assert (error.problem, error.alert) == (
+        CertificateProblem.NAME_MISMATCH,
+        AlertDescription.BAD_CERTIFICATE,
+    )
     assert "example.com" in error.detail and "localhost" in error.detail
 
 
@@ -178,12 +183,17 @@ def test_client_verifier_rejects_unknown_ca_and_expiry() -> None:
 def test_empty_chain_is_certificate_required() -> None:
     """RFC 8446 §4.4.2.4: no client certificate when one is required → certificate_required."""
     error = refusal(client_verifier().verify_client, [], NOW)
-    assert (error.problem, error.alert) == (CertificateProblem.REQUIRED, AlertDescription.CERTIFICATE_REQUIRED)
+    assert (error.problem, error.alert) == (
+        CertificateProblem.REQUIRED,
+        AlertDescription.CERTIFICATE_REQUIRED,
+    )
     error = refusal(server_verifier().verify_server, [], "localhost", NOW)
     assert error.problem is CertificateProblem.REQUIRED
 
 
-@pytest.mark.parametrize("garbage", [b"", b"\x30\x03\x02\x01", b"not a certificate", b"\x30\x82\xff\xff" + bytes(40)])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\x30\x03\x02\x01", b"not a certificate", b"\x30\x82\xff\xff" + bytes(40)]
+)
 def test_garbage_der_is_bad_encoding(garbage: bytes) -> None:
     error = refusal(server_verifier().verify_server, [garbage], "localhost", NOW)
     assert (error.problem, error.alert) == (CertificateProblem.BAD_ENCODING, AlertDescription.BAD_CERTIFICATE)
@@ -199,7 +209,10 @@ def test_tampered_certificate_has_bad_signature() -> None:
     der = bytearray(leaf.public_bytes(serialization.Encoding.DER))
     der[-3] ^= 0x01  # inside the signature value
     error = refusal(server_verifier().verify_server, [bytes(der)], "localhost", NOW)
-    assert (error.problem, error.alert) == (CertificateProblem.BAD_SIGNATURE, AlertDescription.BAD_CERTIFICATE)
+    assert (error.problem, error.alert) == (
+        CertificateProblem.BAD_SIGNATURE,
+        AlertDescription.BAD_CERTIFICATE,
+    )
 
 
 def test_expired_intermediate_is_reported_as_expired() -> None:
@@ -238,5 +251,6 @@ def test_verifier_needs_roots() -> None:
 
 def test_verify_accepts_memoryview_chain() -> None:
     der = pki.test_pki().server().chain_der
-    token = server_verifier().verify_server([memoryview(d) for d in der], "localhost", NOW)
+    views: list[bytes] = [memoryview(d) for d in der]  # type: ignore[misc]  # bytes-like is accepted too
+    token = server_verifier().verify_server(views, "localhost", NOW)
     assert isinstance(token.leaf, x509.Certificate)

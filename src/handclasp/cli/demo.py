@@ -14,7 +14,7 @@ import time
 from rich.markup import escape
 
 from handclasp import events
-from handclasp.cli.output import Printer, certificate_rows, negotiated_rows
+from handclasp.cli.output import Printer, certificate_rows, message_name, negotiated_rows
 from handclasp.config import ClientConfig, ServerConfig
 from handclasp.io.blocking import EventHook, TLSSocket, connect, serve
 from handclasp.tools.certs import LocalCA
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, out: Printer | None = None) -> int:
                event_hook=trace.hook("server")) as server:
         out.line(f"[bold]handclasp demo[/]: TLS 1.3 between a client and a server on 127.0.0.1:{server.port}",
                  f"handclasp demo: TLS 1.3 between a client and a server on 127.0.0.1:{server.port}")
-        out.section("Handshake messages, as each side sends them")
+        out.section("Handshake messages, in wire order (printed as each one arrives)")
         trace.start()
         with connect("127.0.0.1", server.port, client_config, server_name="localhost", timeout=10.0,
                       event_hook=trace.hook("client")) as tls:
@@ -62,7 +62,10 @@ def run(args: argparse.Namespace, out: Printer | None = None) -> int:
 
 
 class _Trace:
-    """Prints each HandshakeMessage a side sends, with the time since the client started."""
+    """Prints each HandshakeMessage as it arrives at the other side, with the time since the start.
+
+    Printing on arrival (``Direction.RECEIVED``) keeps the lines in wire order.
+    """
 
     def __init__(self, out: Printer) -> None:
         self._out = out
@@ -70,32 +73,33 @@ class _Trace:
 
     def start(self) -> None:
         self._started = time.perf_counter()
-        self._out.line("[dim]      time  direction         message                 size  record     details[/]",
-                       "      time  direction         message                 size  record     details")
+        header = f"{'time':>10}  {'direction':<16}  {'message':<20}  {'size':>7}  {'record':<9}  details"
+        self._out.line(f"[dim]{header}[/]", header)
 
     def hook(self, side: str) -> EventHook:
         peer = "server" if side == "client" else "client"
 
         def on_event(event: events.Event) -> None:
-            if isinstance(event, events.HandshakeMessage) and event.direction is events.Direction.SENT:
-                self._print(f"{side} {self._out.arrow()} {peer}", event)
+            if isinstance(event, events.HandshakeMessage) and event.direction is events.Direction.RECEIVED:
+                self._print(f"{peer} {self._out.arrow()} {side}", event)
 
         return on_event
 
     def handshake_done(self) -> None:
         elapsed = (time.perf_counter() - self._started) * 1000
-        self._out.line(f"[green]handshake complete[/] in {elapsed:.1f} ms",
-                       f"handshake complete in {elapsed:.1f} ms")
+        self._out.line(f"[green]client: handshake complete[/] after {elapsed:.1f} ms",
+                       f"client: handshake complete after {elapsed:.1f} ms")
 
     def _print(self, direction: str, event: events.HandshakeMessage) -> None:
         elapsed = (time.perf_counter() - self._started) * 1000
         record = "encrypted" if event.encrypted else "plaintext"
         summary = event.summary if event.message is not None else ""
-        head = f"{elapsed:+8.1f} ms  {direction:<16}  "
-        size = f"{event.length:>6} B  {record:<9}  "
+        message = message_name(event.msg_type)
+        head = f"{elapsed:+7.1f} ms  {direction:<16}  "
+        tail = f"  {event.length:>5} B  {record:<9}  "
         colour = "yellow" if event.encrypted else "cyan"
-        self._out.line(f"{head}[bold {colour}]{escape(event.name):<22}[/]  {size}{escape(summary)}",
-                       f"{head}{event.name:<22}  {size}{summary}")
+        self._out.line(f"{head}[bold {colour}]{message:<20}[/]{tail}{escape(summary)}",
+                       f"{head}{message:<20}{tail}{summary}".rstrip())
 
 
 def _echo_once(tls: TLSSocket, addr: object) -> None:

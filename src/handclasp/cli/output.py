@@ -76,6 +76,13 @@ def version_name(version: object) -> str:
     return _VERSION_NAMES.get(raw, raw)
 
 
+def message_name(msg_type: object) -> str:
+    """RFC 8446 presentation name: HandshakeType.CLIENT_HELLO → 'ClientHello'; None → the dummy CCS."""
+    if msg_type is None:
+        return "ChangeCipherSpec"
+    return "".join(part.capitalize() for part in name(msg_type).split("_"))
+
+
 def negotiated_rows(negotiated: Any) -> list[tuple[str, str]]:
     """(label, value) rows for a ``Negotiated``; only attribute reads, no TLS decisions."""
     def attr(field: str) -> Any:

@@ -20,6 +20,7 @@ from handclasp.connection import ClientConnection, ServerConnection
 from handclasp.errors import ConnectionClosed, HandclaspError, HandshakeTimeout, TLSError
 
 EventHook = Callable[[events.Event], None]
+ErrorHook = Callable[[Any, BaseException], None]
 ClientConnectedCallback = Callable[[asyncio.StreamReader, "TLSStreamWriter"], Awaitable[None] | None]
 
 _LOG = logging.getLogger("handclasp.io.aio")
@@ -44,14 +45,21 @@ async def open_connection(host: str, port: int, config: ClientConfig, *, server_
 
 async def start_server(client_connected_cb: ClientConnectedCallback, host: str | None, port: int,
                        config: ServerConfig, *, limit: int = _DEFAULT_LIMIT,
-                       event_hook: EventHook | None = None, **kwargs: Any) -> asyncio.Server:
-    """Like ``asyncio.start_server``; the callback runs once the handshake completed."""
+                       event_hook: EventHook | None = None, on_error: ErrorHook | None = None,
+                       **kwargs: Any) -> asyncio.Server:
+    """Like ``asyncio.start_server``; the callback runs once the handshake completed.
+
+    Handshake failures (including ``HandshakeTimeout``) go to ``on_error(peername, exc)``.
+    """
     loop = asyncio.get_running_loop()
     tasks: set[asyncio.Task[None]] = set()
 
     def on_handshake(protocol: _TLSProtocol, future: asyncio.Future[None]) -> None:
-        if future.cancelled() or future.exception() is not None:
-            _LOG.debug("handshake failed: %s", None if future.cancelled() else future.exception())
+        error = future.exception() if not future.cancelled() else asyncio.CancelledError()
+        if error is not None:
+            _LOG.debug("handshake failed: %s", error)
+            if on_error is not None:
+                on_error(protocol.peername, error)
             return
         result = client_connected_cb(protocol.reader, TLSStreamWriter(protocol))
         if asyncio.iscoroutine(result):
@@ -142,6 +150,10 @@ class _TLSProtocol(asyncio.Protocol):
     def transport(self) -> asyncio.Transport:
         assert self._transport is not None, "not connected"
         return self._transport
+
+    @property
+    def peername(self) -> Any:
+        return None if self._transport is None else self._transport.get_extra_info("peername")
 
     # --- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

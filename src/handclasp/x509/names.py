@@ -41,6 +41,8 @@ def normalise_server_name(name: str) -> str:
 
 def is_ip_address(name: str) -> bool:
     """True for an IPv4 or IPv6 address literal (no brackets, no port)."""
+    if ":" not in name and not name.replace(".", "").isdigit():
+        return False  # fast path: most names are DNS names
     try:
         ipaddress.ip_address(name)
     except ValueError:
@@ -80,16 +82,24 @@ def _pattern_matches(pattern: str, wanted: str, wanted_is_ip: bool) -> bool:
     if wanted_is_ip:
         return False
     if pattern.startswith("*."):
-        try:
-            rest = normalise_server_name(pattern[2:])
-        except ValueError:
-            return False
+        rest = _loose_normalise(pattern[2:])
         head, dot, tail = wanted.partition(".")
         return bool(head) and bool(dot) and tail == rest
+    return _loose_normalise(pattern) == wanted
+
+
+def _loose_normalise(pattern: str) -> str | None:
+    """Normalise a pattern for comparison with an already-valid name (None if it cannot match one).
+
+    ASCII patterns (every certificate SAN) only need lowercasing: an invalid one
+    cannot equal a valid normalised name, so the full check is not repeated.
+    """
+    if pattern.isascii():
+        return pattern.lower().removesuffix(".")
     try:
-        return normalise_server_name(pattern) == wanted
+        return normalise_server_name(pattern)
     except ValueError:
-        return False
+        return None
 
 
 def _check_dns_name(original: str, host: str) -> None:

@@ -73,10 +73,12 @@ def _parse_blocks(blocks: Iterable[bytes], source: str, *, strict: bool) -> Iter
             with warnings.catch_warnings():
                 if not strict:  # old system roots with zero or negative serials still load, quietly
                     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-                yield x509.load_pem_x509_certificate(block)
+                cert = x509.load_pem_x509_certificate(block)
         except ValueError as exc:
             if strict:
                 raise ValueError(f"{source}: malformed certificate: {exc}") from None
+            continue
+        yield cert
 
 
 SYSTEM_BUNDLES = (
@@ -84,6 +86,4 @@ SYSTEM_BUNDLES = (
     "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
     "/etc/ssl/cert.pem",  # macOS, BSDs
 )
-_PEM_CERTIFICATE = re.compile(
-    rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.DOTALL
-)
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.DOTALL)

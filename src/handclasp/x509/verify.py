@@ -81,7 +81,9 @@ class CertificateVerified:
 
 
 class ServerCertVerifier(Protocol):
-    def verify_server(self, chain: Sequence[bytes], server_name: str | None, now: float) -> CertificateVerified:
+    def verify_server(
+        self, chain: Sequence[bytes], server_name: str | None, now: float
+    ) -> CertificateVerified:
         """Verify a server's chain (DER, leaf first) for ``server_name`` at ``now``."""
         ...
 
@@ -113,12 +115,14 @@ class WebPkiServerVerifier:
             ),
         )
 
-    def verify_server(self, chain: Sequence[bytes], server_name: str | None, now: float) -> CertificateVerified:
+    def verify_server(
+        self, chain: Sequence[bytes], server_name: str | None, now: float
+    ) -> CertificateVerified:
+        cached = self._core.cached(chain, server_name, now)
+        if cached is not None:
+            return cached
         certs = _parse_chain(chain)
         name = _check_name(certs[0], server_name) if server_name is not None else None
-        cached = self._core.cached(chain, name, now)
-        if cached is not None:
-            return CertificateVerified(certs, cached, _seal=_SEAL)
         when = _to_datetime(now)
         description = f"certificate for {name}" if name is not None else _describe(certs[0])
         self._core.precheck(certs[0], when, description)
@@ -131,8 +135,7 @@ class WebPkiServerVerifier:
                 path = tuple(verifier.verify(certs[0], list(certs[1:])))
         except verification.VerificationError as exc:
             raise self._core.classify(exc, certs, when, description) from None
-        self._core.remember(chain, name, path)
-        return CertificateVerified(certs, path, _seal=_SEAL)
+        return self._core.remember(chain, server_name, certs, path)
 
 
 class WebPkiClientVerifier:
@@ -142,10 +145,10 @@ class WebPkiClientVerifier:
         self._core = _Core(roots, ExtendedKeyUsageOID.CLIENT_AUTH, cache_size)
 
     def verify_client(self, chain: Sequence[bytes], now: float) -> CertificateVerified:
-        certs = _parse_chain(chain)
         cached = self._core.cached(chain, None, now)
         if cached is not None:
-            return CertificateVerified(certs, cached, _seal=_SEAL)
+            return cached
+        certs = _parse_chain(chain)
         when = _to_datetime(now)
         description = f"client {_describe(certs[0])}"
         self._core.precheck(certs[0], when, description)
@@ -153,22 +156,24 @@ class WebPkiClientVerifier:
             verified = self._core.builder.time(when).build_client_verifier().verify(certs[0], list(certs[1:]))
         except verification.VerificationError as exc:
             raise self._core.classify(exc, certs, when, description) from None
-        path = tuple(verified.chain)
-        self._core.remember(chain, None, path)
-        return CertificateVerified(certs, path, _seal=_SEAL)
+        return self._core.remember(chain, None, certs, tuple(verified.chain))
 
 
 class NoServerVerification:
     """Dangerous: accepts any server chain. The leaf is still parsed (its key checks CertificateVerify)."""
 
-    def verify_server(self, chain: Sequence[bytes], server_name: str | None, now: float) -> CertificateVerified:
+    def verify_server(
+        self, chain: Sequence[bytes], server_name: str | None, now: float
+    ) -> CertificateVerified:
         return CertificateVerified(_parse_chain(chain), (), _seal=_SEAL)
 
 
 class _Core:
     """What the server and client verifiers share: trust store, policy builder, checks, result cache."""
 
-    def __init__(self, roots: list[x509.Certificate], purpose: x509.ObjectIdentifier, cache_size: int) -> None:
+    def __init__(
+        self, roots: list[x509.Certificate], purpose: x509.ObjectIdentifier, cache_size: int
+    ) -> None:
         if not roots:
             raise ValueError("no trust anchors: give at least one root certificate")
         self.roots = tuple(roots)
@@ -216,30 +221,48 @@ class _Core:
                 return CertificateVerifyError(problem, _validity_detail(problem, cert, what))
         return CertificateVerifyError(CertificateProblem.EXPIRED, f"{description} refused: {message}")
 
-    def cached(self, chain: Sequence[bytes], name: str | None, now: float) -> tuple[x509.Certificate, ...] | None:
-        entry = self._cache.get((_cache_key(chain), name)) if self._cache_size else None
+    def cached(self, chain: Sequence[bytes], name: str | None, now: float) -> CertificateVerified | None:
+        """An earlier result for exactly these bytes and name, if ``now`` is inside the path's validity."""
+        if not self._cache_size:
+            return None
+        entry = self._cache.get((_cache_key(chain), name))
         if entry is None or not entry.not_before <= now <= entry.not_after:
             return None
-        return entry.path
+        return CertificateVerified(entry.chain, entry.path, _seal=_SEAL)
 
-    def remember(self, chain: Sequence[bytes], name: str | None, path: tuple[x509.Certificate, ...]) -> None:
-        if not self._cache_size:
-            return
-        entry = _CacheEntry(
-            path,
-            max(cert.not_valid_before_utc.timestamp() for cert in path),
-            min(cert.not_valid_after_utc.timestamp() for cert in path),
-        )
-        with self._lock:
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[(_cache_key(chain), name)] = entry
+    def remember(
+        self,
+        chain: Sequence[bytes],
+        name: str | None,
+        certs: tuple[x509.Certificate, ...],
+        path: tuple[x509.Certificate, ...],
+    ) -> CertificateVerified:
+        """Keep a successful result (bounded, oldest dropped first) and return its token."""
+        if self._cache_size:
+            entry = _CacheEntry(
+                certs,
+                path,
+                max(cert.not_valid_before_utc.timestamp() for cert in path),
+                min(cert.not_valid_after_utc.timestamp() for cert in path),
+            )
+            with self._lock:
+                if len(self._cache) >= self._cache_size:
+                    self._cache.pop(next(iter(self._cache)), None)
+                self._cache[(_cache_key(chain), name)] = entry
+        return CertificateVerified(certs, path, _seal=_SEAL)
 
 
 class _CacheEntry:
-    __slots__ = ("not_after", "not_before", "path")
+    __slots__ = ("chain", "not_after", "not_before", "path")
 
-    def __init__(self, path: tuple[x509.Certificate, ...], not_before: float, not_after: float) -> None:
+    def __init__(
+        self,
+        chain: tuple[x509.Certificate, ...],
+        path: tuple[x509.Certificate, ...],
+        not_before: float,
+        not_after: float,
+    ) -> None:
+        self.chain = chain
         self.path = path
         self.not_before = not_before
         self.not_after = not_after
@@ -273,15 +296,23 @@ def _check_name(leaf: x509.Certificate, server_name: str) -> str:
     except ValueError as exc:
         raise CertificateVerifyError(CertificateProblem.NAME_MISMATCH, str(exc)) from None
     try:
-        sans = certificate_names(leaf)
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        san = x509.SubjectAlternativeName([])
     except ValueError as exc:
         raise CertificateVerifyError(
-            CertificateProblem.BAD_ENCODING, f"certificate for {name} has a malformed subjectAltName: {exc}"
+            CertificateProblem.BAD_ENCODING, f"certificate for {name} has a malformed extension: {exc}"
         ) from None
-    if not name_matches(sans, name):
+    if is_ip_address(name):  # RFC 6125 §6.2.1: an IP reference identity matches iPAddress SANs only
+        matched = ipaddress.ip_address(name) in san.get_values_for_type(x509.IPAddress)
+    else:
+        matched = name_matches(san.get_values_for_type(x509.DNSName), name)
+    if not matched:
+        sans = certificate_names(leaf)
         valid_for = ", ".join(sans) if sans else "no names (no subjectAltName)"
         raise CertificateVerifyError(
-            CertificateProblem.NAME_MISMATCH, f"certificate is not valid for {name}; it is valid for {valid_for}"
+            CertificateProblem.NAME_MISMATCH,
+            f"certificate is not valid for {name}; it is valid for {valid_for}",
         )
     return name
 
