@@ -109,7 +109,8 @@ def _cell(value: float | None, cell: CellResult | None) -> str:
 def _ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "—"
-    return f"{a / b:.2f}×" if a / b >= 0.1 else f"{a / b:.3f}×"
+    ratio = a / b
+    return f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.2g}×"
 
 
 def _number(value: float) -> str:

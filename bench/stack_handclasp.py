@@ -12,21 +12,21 @@ import socket
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import TypeAlias
 
 from bench.common import MAX_STEPS, SOCKET_TIMEOUT, BenchError, BulkPair, ClientOne, ServeOne, Stack
 from bench.harness import Operation
 from bench.pki import SERVER_NAME, BenchPKI
+from handclasp import (
+    CipherSuite,
+    ClientConfig,
+    ClientConnection,
+    Connection,
+    NamedGroup,
+    ServerConfig,
+    ServerConnection,
+    events,
+)
 
-try:  # the public names (spec: `from handclasp import ...`); the defining modules until exported
-    from handclasp import ClientConfig, ClientConnection, ServerConfig, ServerConnection, events
-except ImportError:
-    from handclasp import events
-    from handclasp.config import ClientConfig, ServerConfig
-    from handclasp.connection import ClientConnection, ServerConnection
-from handclasp.wire.enums import CipherSuite, NamedGroup
-
-Connection: TypeAlias = "ClientConnection | ServerConnection"
 RECV_SIZE = 65536
 
 

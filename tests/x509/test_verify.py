@@ -254,3 +254,16 @@ def test_verify_accepts_memoryview_chain() -> None:
     views: list[bytes] = [memoryview(d) for d in der]  # type: ignore[misc]  # bytes-like is accepted too
     token = server_verifier().verify_server(views, "localhost", NOW)
     assert isinstance(token.leaf, x509.Certificate)
+
+
+def test_max_chain_depth_limits_intermediates() -> None:
+    """RFC 5280 §6.1: path length limits; a depth of 0 leaves no room for an intermediate."""
+    verifier = WebPkiServerVerifier(pki.test_pki().roots, max_chain_depth=0)
+    error = refusal(verifier.verify_server, pki.test_pki().intermediate.chain_der, "localhost", NOW)
+    assert error.problem is CertificateProblem.OTHER
+    verifier.verify_server(pki.test_pki().server().chain_der, "localhost", NOW)
+
+
+def test_expiry_is_reported_before_name_mismatch() -> None:
+    error = refusal(server_verifier().verify_server, pki.test_pki().expired.chain_der, "example.com", NOW)
+    assert error.problem is CertificateProblem.EXPIRED

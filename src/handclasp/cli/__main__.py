@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 from handclasp.cli import connect, demo, serve
-from handclasp.cli.output import UsageError, error_message
+from handclasp.cli.output import CommandError, UsageError, error_message
 from handclasp.errors import HandclaspError
 
 EXIT_ERROR = 1
@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # stdout went away (``| head``): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except CommandError as exc:
+        print(f"handclasp: error: {exc}", file=sys.stderr, flush=True)
         return EXIT_ERROR
     except (HandclaspError, OSError) as exc:
         _report(exc)

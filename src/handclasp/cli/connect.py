@@ -8,16 +8,19 @@ keeps reading), or with ``--http`` one ``GET /`` is sent and the response printe
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import threading
-from typing import Any
+from typing import Any, cast
 
 from handclasp.cli.output import (
+    CommandError,
     Printer,
     UsageError,
     alpn_argument,
     certificate_rows,
     cipher_suites_argument,
+    error_message,
     groups_argument,
     negotiated_rows,
     parse_host_port,
@@ -57,7 +60,11 @@ def run(args: argparse.Namespace, err: Printer | None = None) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     config = _client_config(args)
-    with connect(host, port, config, server_name=args.servername, timeout=args.timeout) as tls:
+    try:
+        tls = connect(host, port, config, server_name=args.servername, timeout=args.timeout)
+    except OSError as exc:
+        raise CommandError(f"cannot connect to {host}:{port}: {error_message(exc)}") from None
+    with tls:
         _print_summary(err, tls, f"{host}:{port}", args)
         if args.http:
             _http_get(tls, _host_header(args.servername or host, port))
@@ -120,7 +127,7 @@ def _http_get(tls: TLSSocket, host_header: str) -> None:
 def _pipe(tls: TLSSocket) -> None:
     """stdin → server in a thread (close_notify at EOF), server → stdout here."""
     def pump_stdin() -> None:
-        stdin = sys.stdin.buffer
+        stdin = cast(io.BufferedReader, sys.stdin.buffer)
         try:
             while chunk := stdin.read1(65536):
                 tls.sendall(chunk)

@@ -7,7 +7,9 @@ ASCII lines with no escape codes, so tests and logs stay readable.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -38,16 +40,23 @@ class Printer:
         self._console = Console(file=self.stream, highlight=False, soft_wrap=True,
                                 force_terminal=self.is_tty, no_color=not self.is_tty)
         self._lock = threading.Lock()
+        self._is_broken = False
 
     def line(self, markup: str = "", plain: str | None = None) -> None:
         """Print ``markup`` (rich markup) on a TTY, or ``plain`` (default: markup stripped) on a pipe."""
         with self._lock:
-            if self.is_tty:
-                self._console.print(markup)
-            else:
-                text = plain if plain is not None else _strip_markup(markup)
-                self.stream.write(text + "\n")
-                self.stream.flush()
+            if self._is_broken:
+                return
+            try:
+                if self.is_tty:
+                    self._console.print(markup)
+                else:
+                    self.stream.write((plain if plain is not None else _strip_markup(markup)) + "\n")
+                    self.stream.flush()
+            except BrokenPipeError:  # the reader went away (``| head``): stop printing, quietly
+                self._is_broken = True
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
 
     def arrow(self) -> str:
         return "→" if self.is_tty else "->"
@@ -150,7 +159,11 @@ def format_address(address: Any) -> str:
 
 # --- names in
 class UsageError(Exception):
-    """A bad command line; the CLI prints it with the usage hint and exits 2."""
+    """A bad command line; the CLI prints it and exits 2."""
+
+
+class CommandError(Exception):
+    """A failure worded for the user (e.g. "cannot connect to HOST:PORT: ..."); exit 1."""
 
 
 def alpn_argument(text: str) -> tuple[str, ...]:
@@ -194,7 +207,7 @@ def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
         host, port_text = text.split(":")
     else:
         host, port_text = text, ""
-    port = int(port_text) if port_text else default_port
+    port = int(port_text) if port_text.isdigit() else (default_port if not port_text else -1)
     if not host or not 0 < port < 65536:
         raise ValueError(f"invalid address {text!r}, expected HOST:PORT")
     return host, port

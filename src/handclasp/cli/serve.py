@@ -65,6 +65,10 @@ def run(args: argparse.Namespace, out: Printer | None = None) -> int:
     mode = "echo" if args.echo else "HTTPS"
     out.line(f"handclasp serve: {mode} on {args.host}:{server.port} "
              f"(ALPN {','.join(config.alpn_protocols) or '-'}; Ctrl-C stops)")
+    if getattr(args, "ca_path", None) and not args.echo:
+        out.line(f"try: curl --cacert {args.ca_path} https://localhost:{server.port}/")
+    elif getattr(args, "ca_path", None):
+        out.line(f"try: handclasp connect localhost:{server.port} --cafile {args.ca_path}")
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -82,10 +86,8 @@ def _server_config(args: argparse.Namespace, out: Printer) -> ServerConfig:
     if args.cert:
         certificate = CertifiedKey.load(args.cert, args.key)
     else:
-        certificate, ca_path = _local_certificate()
-        out.line(f"certificate for {', '.join(LOCAL_NAMES)} from the local CA; CA certificate: {ca_path}")
-        url_port = args.port if args.port else "PORT"
-        out.line(f"try: curl --cacert {ca_path} https://localhost:{url_port}/")
+        certificate, args.ca_path = _local_certificate()
+        out.line(f"certificate for {', '.join(LOCAL_NAMES)} from the local CA; CA certificate: {args.ca_path}")
     client_auth: ClientAuth = "require" if args.require_client_cert else ("request" if args.client_ca else "none")
     return ServerConfig(certificates=(certificate,), alpn_protocols=args.alpn, client_auth=client_auth,
                         client_cafile=args.client_ca, keylog_filename=args.keylog,

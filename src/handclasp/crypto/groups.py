@@ -22,13 +22,24 @@ import warnings
 from abc import ABC, abstractmethod
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dh, ec, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.utils import CryptographyDeprecationWarning
 
 from handclasp.crypto.provider import CryptoProvider
 from handclasp.errors import Misbehaviour, PeerMisbehaved
 from handclasp.wire.enums import NamedGroup
+
+# cryptography 50 deprecates finite-field DH (the warning fires on attribute access). The RFC 7919
+# groups stay supported here, so take the names once, quietly.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from cryptography.hazmat.primitives.asymmetric.dh import (
+        DHParameterNumbers,
+        DHParameters,
+        DHPrivateKey,
+        DHPublicNumbers,
+    )
 
 
 class KeyExchange(ABC):
@@ -151,7 +162,7 @@ class _FfdheKeyExchange(KeyExchange):
         self.group = group
         self._prime = prime
         self._size = (prime.bit_length() + 7) // 8
-        self._private = _ffdhe_parameters(group).generate_private_key()
+        self._private: DHPrivateKey = _ffdhe_parameters(group).generate_private_key()
         y = self._private.public_key().public_numbers().y
         self.public_bytes = y.to_bytes(self._size, "big")
 
@@ -165,7 +176,7 @@ class _FfdheKeyExchange(KeyExchange):
         if not 1 < y < p - 1:  # RFC 8446 §4.2.8.1, NIST SP 800-56A 5.6.2.3.1
             raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} value out of range")
         try:
-            peer = dh.DHPublicNumbers(y, dh.DHParameterNumbers(p, 2)).public_key()
+            peer = DHPublicNumbers(y, _ffdhe_parameters(self.group).parameter_numbers()).public_key()
             shared = self._private.exchange(peer)
         except (ValueError, UnsupportedAlgorithm):
             raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} value rejected") from None
@@ -181,19 +192,13 @@ def _reject_all_zero(shared: bytes) -> bytes:
     return shared
 
 
-def _ffdhe_parameters(group: NamedGroup) -> dh.DHParameters:
+def _ffdhe_parameters(group: NamedGroup) -> DHParameters:
     params = _FFDHE_PARAMETERS.get(group)
     if params is None:
-        params = dh.DHParameterNumbers(_FFDHE_PRIMES[group], 2).parameters()
+        params = DHParameterNumbers(_FFDHE_PRIMES[group], 2).parameters()
         _FFDHE_PARAMETERS[group] = params
     return params
 
-
-# cryptography deprecates finite-field DH; the RFC 7919 groups stay supported here (opt-in by
-# the peer's choice), so silence exactly that warning.
-warnings.filterwarnings(
-    "ignore", message="Diffie-Hellman over finite fields", category=CryptographyDeprecationWarning
-)
 
 SUPPORTED_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.X25519,
@@ -219,8 +224,8 @@ _CURVE_ORDERS: dict[NamedGroup, int] = {
         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
     ),
     NamedGroup.SECP521R1: int(
-        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5"
-        "D03BB5C9B8899C47AEBB6FB71E91386409",
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D"
+        "03BB5C9B8899C47AEBB6FB71E91386409",
         16,
     ),
 }
@@ -267,4 +272,4 @@ _FFDHE_PRIMES: dict[NamedGroup, int] = {
     NamedGroup.FFDHE3072: _FFDHE3072_P,
     NamedGroup.FFDHE4096: _FFDHE4096_P,
 }
-_FFDHE_PARAMETERS: dict[NamedGroup, dh.DHParameters] = {}
+_FFDHE_PARAMETERS: dict[NamedGroup, DHParameters] = {}

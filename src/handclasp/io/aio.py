@@ -142,7 +142,7 @@ class _TLSProtocol(asyncio.Protocol):
         self._handshake_timeout = handshake_timeout
         self._event_hook = event_hook
         self._transport: asyncio.Transport | None = None
-        self._error: BaseException | None = None
+        self._error: Exception | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
 
@@ -239,7 +239,7 @@ class _TLSProtocol(asyncio.Protocol):
         if data and self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: Exception) -> None:
         self._error = exc
         self._fail_handshake(exc)
         self.reader.set_exception(exc)
@@ -247,7 +247,7 @@ class _TLSProtocol(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
-    def _fail_handshake(self, exc: BaseException) -> None:
+    def _fail_handshake(self, exc: Exception) -> None:
         if not self.handshake_done.done():
             self.handshake_done.set_exception(exc)
             self.handshake_done.exception()  # retrieved: no "never retrieved" warning on the server side
@@ -262,7 +262,7 @@ class _TLSProtocol(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
 
-    def _wake_drain(self, exc: BaseException | None) -> None:
+    def _wake_drain(self, exc: Exception | None) -> None:
         waiter, self._drain_waiter = self._drain_waiter, None
         if waiter is not None and not waiter.done():
             if exc is None:

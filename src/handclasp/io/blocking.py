@@ -79,10 +79,6 @@ class TLSSocket:
     def connection(self) -> ClientConnection | ServerConnection:
         return self._conn
 
-    @property
-    def socket(self) -> socket.socket:
-        return self._sock
-
     def fileno(self) -> int:
         return self._sock.fileno()
 

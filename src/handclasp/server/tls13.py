@@ -91,9 +91,10 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
         random=config.provider.random(32),
         legacy_session_id_echo=plan.hello.legacy_session_id,
         cipher_suite=plan.suite,
+        # The order of RFC 8448's trace, so our ServerHello can be checked against it byte for byte.
         extensions=(
-            SupportedVersionsServerHello(selected_version=ProtocolVersion.TLS1_3),
             KeyShareServerHello(server_share=KeyShareEntry(group=plan.share.group, key_exchange=server_share)),
+            SupportedVersionsServerHello(selected_version=ProtocolVersion.TLS1_3),
         ),
     )
     if ctx.transcript is None:

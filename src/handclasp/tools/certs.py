@@ -134,7 +134,12 @@ class LocalCA:
         key = generate_private_key(key_type)
         not_before, not_after = _validity(None, None, CA_LIFETIME)
         builder = _ca_builder(
-            _name(common_name), self._issuer.subject, key.public_key(), not_before, not_after, path_length=0
+            _name(common_name),
+            self._issuer.subject,
+            key.public_key(),
+            not_before,
+            not_after,
+            path_length=None,
         )
         builder = builder.add_extension(_aki(self._issuing_key.public_key()), critical=False)
         cert = _sign(builder, self._issuing_key, _key_type_of(self._issuing_key, self._issuer))

@@ -8,9 +8,6 @@ closes.  Every short read or leftover byte raises :class:`DecodeError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from handclasp.errors import DecodeError
 
 _MAX = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
@@ -72,17 +69,13 @@ class Reader:
             raise DecodeError("vector length out of range")
         return self.bytes(n)
 
-    @contextmanager
-    def block(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> Iterator[Reader]:
-        """A length-prefixed block; the body must be consumed exactly."""
+    def block(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> _ReadBlock:
+        """A length-prefixed block; the body must be consumed exactly (``with r.block(2) as body:``)."""
         n = self.uint(width)
         if n < min_len or (max_len is not None and n > max_len):
             raise DecodeError("block length out of range")
         start = self._take(n)
-        sub = Reader(self._data, start, start + n)
-        yield sub
-        if not sub.is_empty():
-            raise DecodeError("trailing bytes in block")
+        return _ReadBlock(Reader(self._data, start, start + n))
 
     def uint16_list(self, width: int, *, min_len: int = 0) -> list[int]:
         """A vector of uint16 values (cipher suites, groups, schemes)."""
@@ -135,12 +128,47 @@ class Writer:
     def uint16_list(self, width: int, values: list[int] | tuple[int, ...]) -> None:
         self.vector(width, b"".join(v.to_bytes(2, "big") for v in values))
 
-    @contextmanager
-    def block(self, width: int) -> Iterator[Writer]:
-        at = len(self._buf)
-        self._buf += bytes(width)
-        yield self
-        n = len(self._buf) - at - width
+    def block(self, width: int) -> _WriteBlock:
+        """A length-prefixed block whose length is back-patched on exit (``with w.block(2):``)."""
+        return _WriteBlock(self, width)
+
+
+class _ReadBlock:
+    """Context manager over a sub-reader; leftover bytes are a DecodeError."""
+
+    __slots__ = ("_sub",)
+
+    def __init__(self, sub: Reader) -> None:
+        self._sub = sub
+
+    def __enter__(self) -> Reader:
+        return self._sub
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None and not self._sub.is_empty():
+            raise DecodeError("trailing bytes in block")
+
+
+class _WriteBlock:
+    __slots__ = ("_writer", "_width", "_at")
+
+    def __init__(self, writer: Writer, width: int) -> None:
+        self._writer = writer
+        self._width = width
+        self._at = 0
+
+    def __enter__(self) -> Writer:
+        buf = self._writer._buf
+        self._at = len(buf)
+        buf += bytes(self._width)
+        return self._writer
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            return
+        buf = self._writer._buf
+        width = self._width
+        n = len(buf) - self._at - width
         if n > _MAX[width]:
             raise ValueError("block too long for its length prefix")
-        self._buf[at : at + width] = n.to_bytes(width, "big")
+        buf[self._at : self._at + width] = n.to_bytes(width, "big")

@@ -103,8 +103,10 @@ class WebPkiServerVerifier:
     no name is: use that only when the caller has no name to check.
     """
 
-    def __init__(self, roots: list[x509.Certificate], *, cache_size: int = 64) -> None:
-        self._core = _Core(roots, ExtendedKeyUsageOID.SERVER_AUTH, cache_size)
+    def __init__(
+        self, roots: list[x509.Certificate], *, cache_size: int = 64, max_chain_depth: int | None = None
+    ) -> None:
+        self._core = _Core(roots, ExtendedKeyUsageOID.SERVER_AUTH, cache_size, max_chain_depth)
         # server_name=None: a client-profile verifier whose EKU checks ask for serverAuth.
         self._nameless = self._core.builder.extension_policies(
             ca_policy=verification.ExtensionPolicy.webpki_defaults_ca().may_be_present(
@@ -122,10 +124,10 @@ class WebPkiServerVerifier:
         if cached is not None:
             return cached
         certs = _parse_chain(chain)
-        name = _check_name(certs[0], server_name) if server_name is not None else None
+        name = _normalise_name(server_name) if server_name is not None else None
         when = _to_datetime(now)
         description = f"certificate for {name}" if name is not None else _describe(certs[0])
-        self._core.precheck(certs[0], when, description)
+        self._core.precheck(certs[0], when, description, name)
         try:
             if name is None:
                 verified = self._nameless.time(when).build_client_verifier().verify(certs[0], list(certs[1:]))
@@ -141,8 +143,10 @@ class WebPkiServerVerifier:
 class WebPkiClientVerifier:
     """Web PKI verification of client certificates (extendedKeyUsage clientAuth) against ``roots``."""
 
-    def __init__(self, roots: list[x509.Certificate], *, cache_size: int = 64) -> None:
-        self._core = _Core(roots, ExtendedKeyUsageOID.CLIENT_AUTH, cache_size)
+    def __init__(
+        self, roots: list[x509.Certificate], *, cache_size: int = 64, max_chain_depth: int | None = None
+    ) -> None:
+        self._core = _Core(roots, ExtendedKeyUsageOID.CLIENT_AUTH, cache_size, max_chain_depth)
 
     def verify_client(self, chain: Sequence[bytes], now: float) -> CertificateVerified:
         cached = self._core.cached(chain, None, now)
@@ -151,7 +155,7 @@ class WebPkiClientVerifier:
         certs = _parse_chain(chain)
         when = _to_datetime(now)
         description = f"client {_describe(certs[0])}"
-        self._core.precheck(certs[0], when, description)
+        self._core.precheck(certs[0], when, description, None)
         try:
             verified = self._core.builder.time(when).build_client_verifier().verify(certs[0], list(certs[1:]))
         except verification.VerificationError as exc:
@@ -172,22 +176,32 @@ class _Core:
     """What the server and client verifiers share: trust store, policy builder, checks, result cache."""
 
     def __init__(
-        self, roots: list[x509.Certificate], purpose: x509.ObjectIdentifier, cache_size: int
+        self,
+        roots: list[x509.Certificate],
+        purpose: x509.ObjectIdentifier,
+        cache_size: int,
+        max_chain_depth: int | None,
     ) -> None:
         if not roots:
             raise ValueError("no trust anchors: give at least one root certificate")
         self.roots = tuple(roots)
         self.purpose = purpose
         self.builder = verification.PolicyBuilder().store(verification.Store(list(roots)))
+        if max_chain_depth is not None:
+            self.builder = self.builder.max_chain_depth(max_chain_depth)
         self._cache: dict[tuple[tuple[bytes, ...], str | None], _CacheEntry] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def precheck(self, leaf: x509.Certificate, when: datetime.datetime, description: str) -> None:
+    def precheck(
+        self, leaf: x509.Certificate, when: datetime.datetime, description: str, name: str | None
+    ) -> None:
         """The leaf checks that get a precise reason before cryptography's path validation runs."""
         problem = _validity_problem(leaf, when)
         if problem is not None:
             raise CertificateVerifyError(problem, _validity_detail(problem, leaf, description))
+        if name is not None:
+            _check_name(leaf, name)
         _check_leaf_usage(leaf, self.purpose, description)
 
     def classify(
@@ -289,12 +303,15 @@ def _parse_chain(chain: Sequence[bytes]) -> tuple[x509.Certificate, ...]:
     return tuple(certs)
 
 
-def _check_name(leaf: x509.Certificate, server_name: str) -> str:
-    """Normalise ``server_name`` and check it against the leaf's SANs (RFC 6125 §6; no CN fallback)."""
+def _normalise_name(server_name: str) -> str:
     try:
-        name = normalise_server_name(server_name)
+        return normalise_server_name(server_name)
     except ValueError as exc:
         raise CertificateVerifyError(CertificateProblem.NAME_MISMATCH, str(exc)) from None
+
+
+def _check_name(leaf: x509.Certificate, name: str) -> None:
+    """Check the normalised ``name`` against the leaf's SANs (RFC 6125 §6; no CN fallback)."""
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -314,7 +331,6 @@ def _check_name(leaf: x509.Certificate, server_name: str) -> str:
             CertificateProblem.NAME_MISMATCH,
             f"certificate is not valid for {name}; it is valid for {valid_for}",
         )
-    return name
 
 
 def _check_leaf_usage(leaf: x509.Certificate, purpose: x509.ObjectIdentifier, description: str) -> None:
