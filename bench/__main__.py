@@ -137,7 +137,9 @@ def _footnotes(
 ) -> list[str]:
     notes = [
         "Ratios divide medians (rates: >1 means the numerator is faster; µs: >1 means it uses more CPU).",
-        "In-memory: both ends stepped in one thread over memory; server CPU = thread_time_ns around server calls only.",
+        "In-memory: both ends stepped in one thread over memory; server CPU = thread_time_ns around server calls only;",
+        "  total CPU = process_time_ns, both sides (and, on loopback, both threads): steadier than wall-clock rates "
+        "on a busy machine.",
         "Loopback: 127.0.0.1, TCP_NODELAY, sequential server thread; one connection = handshake + 1-byte "
         "request/reply + close.",
         f"All stacks: TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, no session tickets; PKI: {pki.source}.",

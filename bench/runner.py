@@ -58,8 +58,11 @@ def scenarios() -> list[Scenario]:
         )
     for direction, arrow in (("c2s", "client→server"), ("s2c", "server→client")):
         label = f"bulk AES-128-GCM 16 KiB {arrow}"
-        metric = Metric(f"inproc.bulk.{direction}.rate", label, "MB/s", True, lambda r: r.rate(CHUNK) / 1e6)
-        result.append(Scenario(f"inproc.bulk.{direction}", label, (metric,), _bulk(direction)))
+        metrics = (
+            Metric(f"inproc.bulk.{direction}.rate", label, "MB/s", True, lambda r: r.rate(CHUNK) / 1e6),
+            Metric(f"inproc.bulk.{direction}.cpu_rate", label, "MB per CPU-second", True, _cpu_rate),
+        )
+        result.append(Scenario(f"inproc.bulk.{direction}", label, metrics, _bulk(direction)))
     for key_type in KEY_TYPES:
         label = f"loopback handshake, {KEY_LABELS[key_type]}"
         result.append(
@@ -112,7 +115,19 @@ def _handshake_metrics(prefix: str, label: str) -> tuple[Metric, ...]:
             False,
             lambda r: r.server_us_per_iteration(),
         ),
+        Metric(
+            f"{prefix}.total_cpu",
+            label,
+            "total CPU µs/handshake",
+            False,
+            lambda r: r.process_us_per_iteration(),
+        ),
     )
+
+
+def _cpu_rate(r: Round) -> float:
+    """Bulk MB per second of process CPU time: insensitive to other load on the machine."""
+    return r.iterations * CHUNK / (r.process_cpu_ns / 1e9) / 1e6 if r.process_cpu_ns else 0.0
 
 
 def _inproc_handshake(key_type: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:

@@ -9,7 +9,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import pki  # noqa: E402
-
 from handclasp import ClientConfig, ServerConfig  # noqa: E402
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers import ConnectionPair
 
 import pki
 from handclasp import (
@@ -19,6 +18,7 @@ from handclasp import (
     SignatureScheme,
 )
 from handclasp.events import ApplicationData, CloseNotify, KeyUpdated, SessionTicketReceived
+from helpers import ConnectionPair
 
 ALL_SUITES = list(CipherSuite)[:3]
 ALL_GROUPS = [
@@ -294,3 +294,12 @@ def test_keylog_lines_for_both_sides(tmp_path, client_config: ClientConfig, serv
     assert labels == sorted(2 * ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
                                  "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"])
     assert len({line.split()[1] for line in lines}) == 1
+
+
+def test_exported_keying_material_agrees_on_both_sides(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    pair = ConnectionPair.make(client_config, server_config)
+    pair.handshake()
+    a = pair.client.export_keying_material(b"EXPERIMENTAL handclasp", b"ctx", 32)
+    b = pair.server.export_keying_material(b"EXPERIMENTAL handclasp", b"ctx", 32)
+    assert a == b and len(a) == 32
+    assert a != pair.client.export_keying_material(b"EXPERIMENTAL handclasp", b"other", 32)

@@ -12,7 +12,6 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "crypto"))
 
 import rfc8448  # noqa: E402
-
 from handclasp import ClientConfig, ClientConnection, NamedGroup, ServerConfig, ServerConnection  # noqa: E402
 from handclasp.client.hello import ExpectServerHello  # noqa: E402
 from handclasp.crypto.groups import generate_key_exchange  # noqa: E402

@@ -16,6 +16,7 @@ from handclasp.common.context import HandshakeContext, State
 from handclasp.common.limits import TemperCounters
 from handclasp.common.traffic import Traffic
 from handclasp.config import ClientConfig, ServerConfig
+from handclasp.crypto.schedule13 import export_keying_material
 from handclasp.crypto.suites import SuiteParams
 from handclasp.errors import (
     AlertReceived,
@@ -150,6 +151,12 @@ class Connection:
         with self._boundary():
             self._state = self._state.update_own_keys(self, request_peer=request_peer)
             self._flush_handshake()
+
+    def export_keying_material(self, label: bytes, context: bytes, length: int) -> bytes:
+        """RFC 8446 §7.5 TLS-Exporter (RFC 5705 keying material) after the handshake."""
+        if self._negotiated is None or self._ctx.params is None:
+            raise ApiMisuse("keying material can be exported only after the handshake")
+        return export_keying_material(self._ctx.params, self._ctx.exporter_master_secret, label, context, length)
 
     # --- Output port, used by states ----------------------------------------------------------
 
@@ -349,18 +356,17 @@ class _Boundary:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc is None:
-            return False
+            return
         if isinstance(exc, TLSError):
             self._conn._fail(exc)
-            return False
+            return
         if isinstance(exc, Exception) and not isinstance(exc, ApiMisuse):
             error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
             self._conn._fail(error)
             raise error from exc
-        return False
 
 
 class ClientConnection(Connection):

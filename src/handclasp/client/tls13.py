@@ -194,7 +194,8 @@ class ExpectFinished:
         master = self.keys.secret.master()
         client_app = master.client_application_traffic_secret_0(server_finished_hash)
         server_app = master.server_application_traffic_secret_0(server_finished_hash)
-        log_application_secrets(out, client_app, server_app, master.exporter_master_secret(server_finished_hash))
+        ctx.exporter_master_secret = master.exporter_master_secret(server_finished_hash)
+        log_application_secrets(out, client_app, server_app, ctx.exporter_master_secret)
         out.set_read_key(params, server_app)
 
         if self.request is not None:

@@ -61,6 +61,7 @@ class HandshakeContext:
     hello_retry: bool = False
     sent_dummy_ccs: bool = False
     master: MasterSecret | None = field(default=None)
+    exporter_master_secret: bytes = b""
 
     def transcript_hash(self) -> bytes:
         assert self.transcript is not None

@@ -144,7 +144,10 @@ class RecordLayer:
     @property
     def has_partial_record(self) -> bool:
         """Bytes are buffered that do not make a whole record (an EOF now truncates one)."""
-        return len(self._buffer) > 0
+        buffered = len(self._buffer)
+        if buffered < _HEADER_LEN:
+            return buffered > 0
+        return buffered < _HEADER_LEN + int.from_bytes(self._buffer[3:5], "big")
 
     @property
     def is_read_protected(self) -> bool:

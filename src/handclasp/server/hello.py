@@ -86,8 +86,8 @@ class ExpectClientHello:
         if self.retry is not None:
             self._check_retry(hello, suite, shares)
 
-        group, share = _select_group(config, groups.groups, shares.client_shares)
-        if share is None:
+        group, chosen = _select_group(config, groups.groups, shares.client_shares)
+        if chosen is None:
             return self._send_retry(ctx, hello, raw, suite, group, out)
 
         sni = find(hello.extensions, ServerNameList)
@@ -98,7 +98,7 @@ class ExpectClientHello:
             hello=hello,
             hello_raw=raw,
             suite=suite,
-            share=share,
+            share=chosen,
             certified=certified,
             scheme=scheme,
         )
@@ -183,7 +183,7 @@ def _select_certificate(
 ) -> tuple[CertifiedKey, SignatureScheme]:
     """Certificates for the SNI name first, then the rest; the first with a usable scheme wins."""
     named = [c for c in config.certificates if server_name and name_matches(c.names(), server_name)]
-    candidates = named + [c for c in config.certificates if c not in named]
+    candidates = named + [c for c in config.certificates if all(c is not n for n in named)]
     for certified in candidates:
         for scheme in schemes_for_key(certified.private_key):
             if scheme in offered and scheme in config.signature_schemes:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from handclasp.errors import DecodeError
 
+_Bytes = bytes  # the methods named ``bytes`` below shadow the builtin in annotations
+
 _MAX = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
 
 
 class Reader:
     __slots__ = ("_data", "_pos", "_end")
 
-    def __init__(self, data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> None:
-        self._data = bytes(data) if not isinstance(data, bytes) else data
+    def __init__(self, data: _Bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> None:
+        self._data: _Bytes = _Bytes(data) if not isinstance(data, _Bytes) else data
         self._pos = start
         self._end = len(self._data) if end is None else end
 
@@ -55,14 +57,14 @@ class Reader:
         pos = self._take(width)
         return int.from_bytes(self._data[pos : pos + width], "big")
 
-    def bytes(self, n: int) -> bytes:
+    def bytes(self, n: int) -> _Bytes:
         pos = self._take(n)
         return self._data[pos : pos + n]
 
-    def rest(self) -> bytes:
+    def rest(self) -> _Bytes:
         return self.bytes(self.remaining)
 
-    def vector(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> bytes:
+    def vector(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> _Bytes:
         """A length-prefixed opaque vector ``opaque x<min..max>``."""
         n = self.uint(width)
         if n < min_len or (max_len is not None and n > max_len):
@@ -95,7 +97,7 @@ class Writer:
     def __init__(self) -> None:
         self._buf = bytearray()
 
-    def getvalue(self) -> bytes:
+    def getvalue(self) -> _Bytes:
         return bytes(self._buf)
 
     def __len__(self) -> int:
@@ -116,10 +118,10 @@ class Writer:
     def uint(self, width: int, v: int) -> None:
         self._buf += v.to_bytes(width, "big")
 
-    def bytes(self, b: bytes | bytearray | memoryview) -> None:
+    def bytes(self, b: _Bytes | bytearray | memoryview) -> None:
         self._buf += b
 
-    def vector(self, width: int, b: bytes | bytearray | memoryview) -> None:
+    def vector(self, width: int, b: _Bytes | bytearray | memoryview) -> None:
         if len(b) > _MAX[width]:
             raise ValueError("vector too long for its length prefix")
         self._buf += len(b).to_bytes(width, "big")
