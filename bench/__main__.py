@@ -47,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: {reason}", file=sys.stderr)
             return 1
         negotiated = describe_all(stacks, pki)
-        results = run_matrix(stacks, budget, _progress)
+        results = run_matrix(stacks, budget, _progress, show_traceback=args.traceback)
     names = wanted  # unavailable stacks keep their column (shown as n/a)
     footnotes = _footnotes(stacks, unavailable, negotiated, budget, pki, results, time.time() - started)
-    title = f"handclasp bench — medians of {budget.rounds} rounds (≤{budget.round_seconds:g} s each)"
+    rounds = f"{budget.rounds} round" + ("s" if budget.rounds != 1 else "")
+    title = f"handclasp bench — medians of {rounds} (≤{budget.round_seconds:g} s each)"
     print_table(results, names, title, footnotes)
     if args.json:
         meta: dict[str, Any] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,7 +76,7 @@ def scenarios() -> list[Scenario]:
 
 
 def run_matrix(
-    stacks: Sequence[Stack], budget: Budget, progress: Callable[[str], None]
+    stacks: Sequence[Stack], budget: Budget, progress: Callable[[str], None], *, show_traceback: bool = False
 ) -> list[tuple[Scenario, dict[str, CellResult]]]:
     """Run every scenario for every stack; stacks are interleaved per scenario to share drift."""
     table: list[tuple[Scenario, dict[str, CellResult]]] = []
@@ -85,12 +84,12 @@ def run_matrix(
         cells: dict[str, CellResult] = {}
         for stack in stacks:
             progress(f"{scenario.label} — {stack.name}")
-            cells[stack.name] = _run_cell(stack, scenario, budget)
+            cells[stack.name] = _run_cell(stack, scenario, budget, show_traceback)
         table.append((scenario, cells))
     return table
 
 
-def _run_cell(stack: Stack, scenario: Scenario, budget: Budget) -> CellResult:
+def _run_cell(stack: Stack, scenario: Scenario, budget: Budget, show_traceback: bool) -> CellResult:
     cell = CellResult(stack.name, scenario.key)
     try:
         op, cleanup = scenario.make(stack)
@@ -100,7 +99,7 @@ def _run_cell(stack: Stack, scenario: Scenario, budget: Budget) -> CellResult:
             cleanup()
     except Exception as exc:
         cell.error = f"{type(exc).__name__}: {exc}"
-        if "--traceback" in sys.argv:
+        if show_traceback:
             traceback.print_exc()
     return cell
 

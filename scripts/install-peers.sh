@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${1:-$ROOT/.venv}"
+VENV="$(cd "${1:-$ROOT/.venv}" && pwd)"
 PEERS="$ROOT/.peers"
 DENO_PACKAGE="@deno/linux-x64-glibc"
 DENO_VERSION="2.9.6"

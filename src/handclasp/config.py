@@ -68,7 +68,7 @@ class ClientConfig:
     alpn_protocols: tuple[str, ...] = ()
     cipher_suites: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
-    key_share_groups: tuple[NamedGroup, ...] = (NamedGroup.X25519,)
+    key_share_groups: tuple[NamedGroup, ...] | None = None  # None: the first of ``groups``
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
     signature_schemes_cert: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES_CERT
     certificate: CertifiedKey | None = None
@@ -83,7 +83,9 @@ class ClientConfig:
 
     def __post_init__(self) -> None:
         _check_common(self.cipher_suites, self.groups, self.signature_schemes, self.alpn_protocols)
-        for group in self.key_share_groups:
+        if self.key_share_groups is None:
+            object.__setattr__(self, "key_share_groups", self.groups[:1])
+        for group in self.key_share_groups or ():
             if group not in self.groups:
                 raise ValueError(f"key_share group {group!r} is not in groups")
         if self.max_fragment_length not in (None, 512, 1024, 2048, 4096):

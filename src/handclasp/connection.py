@@ -115,8 +115,15 @@ class Connection:
                 while not self._peer_closed and (record := self._records.next_record()) is not None:
                     self._handle_record(record[0], record[1])
             self._flush_handshake()
-        events, self._events = self._events, []
-        return events
+        return self._take_events()
+
+    def abort(self, error: TLSError) -> None:
+        """Fail the connection locally (e.g. a handshake timeout): queue ``error.alert``, then Failed.
+
+        Every later call re-raises ``error``; ``data_to_send()`` still yields the alert.
+        """
+        if self._error is None:
+            self._fail(error)
 
     def data_to_send(self) -> bytes:
         """Drain the bytes waiting for the transport."""
@@ -143,14 +150,15 @@ class Connection:
         if self._phase is Phase.HANDSHAKING or self._peer_closed:
             self._set_phase(Phase.CLOSED)
 
-    def key_update(self, request_peer: bool = True) -> None:
-        """Send KeyUpdate and switch our write key (RFC 8446 §4.6.3)."""
+    def key_update(self, request_peer: bool = True) -> list[Event]:
+        """Send KeyUpdate and switch our write key (RFC 8446 §4.6.3); returns the events it caused."""
         self._raise_if_failed()
         if self._phase is not Phase.TRAFFIC or self._we_closed or not isinstance(self._state, Traffic):
             raise ApiMisuse("key_update needs an established, open connection")
         with self._boundary():
             self._state = self._state.update_own_keys(self, request_peer=request_peer)
             self._flush_handshake()
+        return self._take_events()
 
     def export_keying_material(self, label: bytes, context: bytes, length: int) -> bytes:
         """RFC 8446 §7.5 TLS-Exporter (RFC 5705 keying material) after the handshake."""
@@ -296,7 +304,7 @@ class Connection:
             raise ConnectionClosed("transport closed during the handshake")
         if self._records.has_partial_record or self._joiner.has_pending:
             raise PeerMisbehaved(Misbehaviour.TRUNCATED_AT_EOF)
-        raise ConnectionClosed("transport closed without close_notify (possible truncation)")
+        raise ConnectionClosed("transport closed without close_notify (possible truncation)", truncated=True)
 
     # --- outbound pipeline ------------------------------------------------------------------
 
@@ -334,6 +342,15 @@ class Connection:
                 pass
         self._we_closed = True
         self._phase = Phase.FAILED
+
+    def _take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def is_write_closed(self) -> bool:
+        """We sent close_notify (or failed): no more data can be sent."""
+        return self._we_closed
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -384,8 +401,8 @@ class ClientConnection(Connection):
         self._config = config
         self._started = False
 
-    def start_handshake(self) -> None:
-        """Queue the ClientHello."""
+    def start_handshake(self) -> list[Event]:
+        """Queue the ClientHello; returns the events it caused (the sent ClientHello)."""
         if self._started:
             raise ApiMisuse("start_handshake() was already called")
         self._started = True
@@ -396,6 +413,7 @@ class ClientConnection(Connection):
         with self._boundary():
             self._state = state.start(self._ctx, self)
             self._flush_handshake()
+        return self._take_events()
 
     def receive_bytes(self, data: bytes | bytearray | memoryview) -> list[Event]:
         if not self._started:

@@ -80,6 +80,7 @@ class Misbehaviour(enum.Enum):
     UNSOLICITED_EXTENSION = "unsolicited_extension"
     PRE_SHARED_KEY_NOT_LAST = "pre_shared_key_not_last"
     DUPLICATE_KEY_SHARE = "duplicate_key_share"
+    PSK_BINDERS_MISMATCH = "psk_binders_do_not_match_identities"
     # hello negotiation
     SERVER_SELECTED_UNOFFERED_VERSION = "server_selected_unoffered_version"
     SERVER_SELECTED_UNOFFERED_SUITE = "server_selected_unoffered_cipher_suite"
@@ -215,12 +216,19 @@ class HandshakeTimeout(TLSError):
 
 
 class ConnectionClosed(TLSError):
-    """The transport ended (EOF) before a close_notify, or the connection was closed."""
+    """The transport ended (EOF) before a close_notify.
+
+    ``truncated`` is True when it happened after the handshake: the data so far
+    may be cut short (a truncation attack, or a peer that skips close_notify).
+    Protocols that frame their own data (HTTP with Content-Length) may treat that
+    as a normal end, as Python's ``suppress_ragged_eofs`` does.
+    """
 
     alert = None
 
-    def __init__(self, detail: str = "connection closed") -> None:
+    def __init__(self, detail: str = "connection closed", *, truncated: bool = False) -> None:
         super().__init__(detail)
+        self.truncated = truncated
 
 
 class InternalError(TLSError):
@@ -259,6 +267,7 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.UNSOLICITED_EXTENSION: _A.UNSUPPORTED_EXTENSION,
     Misbehaviour.PRE_SHARED_KEY_NOT_LAST: _A.ILLEGAL_PARAMETER,
     Misbehaviour.DUPLICATE_KEY_SHARE: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.PSK_BINDERS_MISMATCH: _A.ILLEGAL_PARAMETER,
     Misbehaviour.SERVER_SELECTED_UNOFFERED_VERSION: _A.ILLEGAL_PARAMETER,
     Misbehaviour.SERVER_SELECTED_UNOFFERED_SUITE: _A.ILLEGAL_PARAMETER,
     Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP: _A.ILLEGAL_PARAMETER,

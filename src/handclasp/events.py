@@ -71,7 +71,7 @@ class HandshakeMessage:
     def name(self) -> str:
         if self.message is None:
             return "ChangeCipherSpec"
-        return type(self.message).__name__
+        return _RFC_NAMES.get(type(self.message).__name__, type(self.message).__name__)
 
     @property
     def summary(self) -> str:
@@ -79,5 +79,12 @@ class HandshakeMessage:
 
         return summarize(self.message)
 
+
+# Wire names as the RFCs write them, for classes named by version (Certificate13).
+_RFC_NAMES = {
+    "Certificate13": "Certificate",
+    "CertificateRequest13": "CertificateRequest",
+    "NewSessionTicket13": "NewSessionTicket",
+}
 
 Event = HandshakeComplete | ApplicationData | SessionTicketReceived | CloseNotify | KeyUpdated | HandshakeMessage

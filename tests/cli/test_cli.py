@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -61,6 +62,31 @@ def serving(*args: str, env: dict[str, str]) -> Iterator[tuple[int, list[str]]]:
             proc.kill()
             proc.wait(TIMEOUT)
         reader.join(TIMEOUT)
+
+
+def require_tool(name: str) -> None:
+    """Skip when a peer program is missing, or fail under HANDCLASP_REQUIRE_PEERS=1 (CI)."""
+    if shutil.which(name) is None:
+        message = f"{name} is not installed"
+        if os.environ.get("HANDCLASP_REQUIRE_PEERS", "") == "1":
+            pytest.fail(message + "; HANDCLASP_REQUIRE_PEERS=1", pytrace=False)
+        pytest.skip(message)
+
+
+def wait_for_line(proc: subprocess.Popen[str], needle: str) -> bool:
+    """Read ``proc``'s stdout in a thread until a line contains ``needle`` (bounded by TIMEOUT)."""
+    found: queue.Queue[bool] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if needle in line:
+                found.put(True)
+                return
+        found.put(False)
+
+    threading.Thread(target=read, daemon=True).start()
+    return found.get(timeout=TIMEOUT)
 
 
 def local_ca_path(env: dict[str, str]) -> str:
@@ -135,8 +161,8 @@ def test_errors_are_one_line_and_exit_non_zero(args: list[str], status: int, env
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_fetches_the_page(env: dict[str, str]) -> None:
+    require_tool("curl")
     with serving("--max-connections", "1", "--alpn", "http/1.1", env=env) as (port, lines):
         result = subprocess.run(
             ["curl", "-sS", "--max-time", "20", "--cacert", local_ca_path(env),
@@ -149,8 +175,8 @@ def test_curl_fetches_the_page(env: dict[str, str]) -> None:
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_openssl_s_client_verifies_and_reads_the_page(env: dict[str, str]) -> None:
+    require_tool("openssl")
     with serving("--max-connections", "1", env=env) as (port, _lines):
         result = subprocess.run(
             ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
@@ -162,3 +188,70 @@ def test_openssl_s_client_verifies_and_reads_the_page(env: dict[str, str]) -> No
     assert "Protocol version: TLSv1.3" in result.stderr
     assert "Verification: OK" in result.stderr
     assert "HTTP/1.1 200 OK" in result.stdout
+
+
+def test_mutual_tls_with_files_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    ca = LocalCA.create("mutual TLS CA")
+    (tmp_path / "ca.pem").write_bytes(ca.root_pem)
+    ca.issue(["localhost", "127.0.0.1"]).write_pem(tmp_path / "server.pem", tmp_path / "server.key")
+    ca.issue(["client.example"], client=True).write_pem(tmp_path / "client.pem", tmp_path / "client.key")
+    serve_args = ["--cert", str(tmp_path / "server.pem"), "--key", str(tmp_path / "server.key"),
+                  "--client-ca", str(tmp_path / "ca.pem"), "--require-client-cert", "--max-connections", "2"]
+    with serving(*serve_args, env=env) as (port, lines):
+        connect_args = ["connect", f"localhost:{port}", "--cafile", str(tmp_path / "ca.pem"), "--http"]
+        with_cert = handclasp(*connect_args, "--cert", str(tmp_path / "client.pem"),
+                              "--key", str(tmp_path / "client.key"), env=env)
+        without_cert = handclasp(*connect_args, env=env)
+    assert with_cert.returncode == 0, with_cert.stderr
+    assert "Hello from handclasp" in with_cert.stdout
+    assert without_cert.returncode == 1
+    assert without_cert.stderr.splitlines()[-1] == "handclasp: error: peer sent alert certificate_required (116)"
+    assert any("client_cert=yes" in line for line in lines)
+    assert any("error: certificate verify failed: certificate_required" in line for line in lines)
+
+
+def test_insecure_connects_to_an_unknown_server_and_says_so(env: dict[str, str]) -> None:
+    with serving("--max-connections", "1", env=env) as (port, _lines):
+        result = handclasp("connect", f"127.0.0.1:{port}", "--insecure", "--http", env=env)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"verification\s+SKIPPED", result.stderr)
+
+
+def test_keylog_is_written_only_when_asked(env: dict[str, str], tmp_path: Path) -> None:
+    keylog = tmp_path / "keys.log"
+    with serving("--echo", "--max-connections", "2", env=env) as (port, _lines):
+        plain = handclasp("connect", f"localhost:{port}", "--cafile", local_ca_path(env), env=env, stdin="x")
+        assert plain.returncode == 0, plain.stderr
+        assert not keylog.exists()
+        logged = handclasp("connect", f"localhost:{port}", "--cafile", local_ca_path(env),
+                           "--keylog", str(keylog), env=env, stdin="x")
+        assert logged.returncode == 0, logged.stderr
+    labels = {line.split()[0] for line in keylog.read_text().splitlines()}
+    assert {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"} <= labels
+
+
+@pytest.mark.interop
+def test_connect_http_to_openssl_s_server(env: dict[str, str], tmp_path: Path) -> None:
+    require_tool("openssl")
+    ca = LocalCA.create("s_server CA")
+    (tmp_path / "ca.pem").write_bytes(ca.root_pem)
+    ca.issue(["localhost"]).write_pem(tmp_path / "server.pem", tmp_path / "server.key")
+    with socket.socket() as probe:  # a free port for s_server (loopback; the race is harmless here)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(tmp_path / "server.pem"),
+         "-key", str(tmp_path / "server.key"), "-www", "-naccept", "1", "-tls1_3"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert wait_for_line(server, "ACCEPT")  # listening
+        result = handclasp("connect", f"127.0.0.1:{port}", "--servername", "localhost",
+                           "--cafile", str(tmp_path / "ca.pem"), "--http", env=env)
+    finally:
+        server.kill()
+        server.wait(TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HTTP/1.0 200 ok")
+    assert "TLSv1.3" in result.stderr

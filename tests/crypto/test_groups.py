@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ecdsa
+import ecdsa  # type: ignore[import-untyped]
 import pytest
-import rfc8448 as v
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+import rfc8448 as v
 from handclasp.crypto import groups
 from handclasp.crypto.groups import (
     DEFAULT_GROUPS,

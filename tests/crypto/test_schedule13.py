@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-import rfc8448 as v
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from hypothesis import given
 from hypothesis import strategies as st
 
+import rfc8448 as v
 from handclasp.crypto import schedule13
 from handclasp.crypto.schedule13 import (
     EarlySecret,
@@ -33,7 +33,9 @@ AES256 = TLS13_SUITES[CipherSuite.TLS_AES_256_GCM_SHA384]
 def test_rfc8448_simple_handshake_secrets() -> None:
     early = EarlySecret(AES128)
     assert early.secret == v.EARLY_SECRET
-    assert derive_secret("sha256", early.secret, b"derived", hashlib.sha256().digest()) == v.DERIVED_FROM_EARLY
+    assert (
+        derive_secret("sha256", early.secret, b"derived", hashlib.sha256().digest()) == v.DERIVED_FROM_EARLY
+    )
 
     hello = Transcript("sha256", v.CLIENT_HELLO)
     hello.update(v.SERVER_HELLO)
@@ -59,8 +61,14 @@ def test_rfc8448_derived_salt_for_master() -> None:
 
 
 def test_rfc8448_traffic_keys_and_ivs() -> None:
-    assert traffic_key_iv(AES128, v.SERVER_HANDSHAKE_TRAFFIC) == (v.SERVER_HANDSHAKE_KEY, v.SERVER_HANDSHAKE_IV)
-    assert traffic_key_iv(AES128, v.CLIENT_HANDSHAKE_TRAFFIC) == (v.CLIENT_HANDSHAKE_KEY, v.CLIENT_HANDSHAKE_IV)
+    assert traffic_key_iv(AES128, v.SERVER_HANDSHAKE_TRAFFIC) == (
+        v.SERVER_HANDSHAKE_KEY,
+        v.SERVER_HANDSHAKE_IV,
+    )
+    assert traffic_key_iv(AES128, v.CLIENT_HANDSHAKE_TRAFFIC) == (
+        v.CLIENT_HANDSHAKE_KEY,
+        v.CLIENT_HANDSHAKE_IV,
+    )
     assert traffic_key_iv(AES128, v.SERVER_APPLICATION_TRAFFIC) == (
         v.SERVER_APPLICATION_KEY,
         v.SERVER_APPLICATION_IV,
@@ -68,8 +76,12 @@ def test_rfc8448_traffic_keys_and_ivs() -> None:
 
 
 def test_rfc8448_finished() -> None:
-    assert hkdf_expand_label("sha256", v.SERVER_HANDSHAKE_TRAFFIC, b"finished", b"", 32) == v.SERVER_FINISHED_KEY
-    assert hkdf_expand_label("sha256", v.CLIENT_HANDSHAKE_TRAFFIC, b"finished", b"", 32) == v.CLIENT_FINISHED_KEY
+    assert (
+        hkdf_expand_label("sha256", v.SERVER_HANDSHAKE_TRAFFIC, b"finished", b"", 32) == v.SERVER_FINISHED_KEY
+    )
+    assert (
+        hkdf_expand_label("sha256", v.CLIENT_HANDSHAKE_TRAFFIC, b"finished", b"", 32) == v.CLIENT_FINISHED_KEY
+    )
     # The server Finished covers CH..CertificateVerify; its hash is not printed in the RFC, so the
     # record test derives it from the decrypted flight. The client Finished covers CH..server Finished.
     assert (

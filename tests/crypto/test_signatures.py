@@ -56,11 +56,13 @@ SCHEME_KEY = [
 
 
 @pytest.mark.parametrize("scheme,key_name", SCHEME_KEY, ids=[s.name for s, _ in SCHEME_KEY])
-def test_sign_verify_round_trip(scheme: SignatureScheme, key_name: str, keys: dict[str, PrivateKeyTypes]) -> None:
+def test_sign_verify_round_trip(
+    scheme: SignatureScheme, key_name: str, keys: dict[str, PrivateKeyTypes]
+) -> None:
     private_key = keys[key_name]
     data = certificate_verify_content(True, hashlib.sha256(b"transcript").digest())
     signature = sign(scheme, private_key, data)
-    proof = verify(scheme, private_key.public_key(), data, signature)  # type: ignore[union-attr]
+    proof = verify(scheme, private_key.public_key(), data, signature)
     assert isinstance(proof, SignatureVerified) and proof.scheme is scheme
 
 
@@ -70,11 +72,16 @@ def test_tampered_signature_is_bad_signature(
 ) -> None:
     """RFC 8446 §4.4.3: a CertificateVerify that does not verify → decrypt_error."""
     private_key = keys[key_name]
-    public_key = private_key.public_key()  # type: ignore[union-attr]
+    public_key = private_key.public_key()
     data = b"signed content"
     signature = sign(scheme, private_key, data)
     flipped = signature[:-1] + bytes([signature[-1] ^ 1])
-    for bad_data, bad_signature in ((data + b"!", signature), (data, flipped), (data, b""), (data, signature[:10])):
+    for bad_data, bad_signature in (
+        (data + b"!", signature),
+        (data, flipped),
+        (data, b""),
+        (data, signature[:10]),
+    ):
         with pytest.raises(PeerMisbehaved) as excinfo:
             verify(scheme, public_key, bad_data, bad_signature)
         assert excinfo.value.reason is Misbehaviour.BAD_SIGNATURE
@@ -96,18 +103,25 @@ def test_ecdsa_curve_must_match_scheme(keys: dict[str, PrivateKeyTypes]) -> None
 
 @pytest.mark.parametrize(
     "scheme,key_name",
-    [(S.ED25519, "p256"), (S.RSA_PSS_RSAE_SHA256, "ed25519"), (S.ECDSA_SECP256R1_SHA256, "rsa2048"), (S.ED448, "ed25519")],
+    [
+        (S.ED25519, "p256"),
+        (S.RSA_PSS_RSAE_SHA256, "ed25519"),
+        (S.ECDSA_SECP256R1_SHA256, "rsa2048"),
+        (S.ED448, "ed25519"),
+    ],
 )
-def test_scheme_key_mismatch(scheme: SignatureScheme, key_name: str, keys: dict[str, PrivateKeyTypes]) -> None:
+def test_scheme_key_mismatch(
+    scheme: SignatureScheme, key_name: str, keys: dict[str, PrivateKeyTypes]
+) -> None:
     with pytest.raises(PeerMisbehaved) as excinfo:
-        verify(scheme, keys[key_name].public_key(), b"x", b"y" * 64)  # type: ignore[union-attr]
+        verify(scheme, keys[key_name].public_key(), b"x", b"y" * 64)
     assert excinfo.value.reason is Misbehaviour.SIGNATURE_SCHEME_KEY_MISMATCH
 
 
 @pytest.mark.parametrize("scheme", [S.RSA_PKCS1_SHA1, S.ECDSA_SHA1, S.MLDSA65, SignatureScheme(0x0A0A)])
 def test_unimplemented_schemes_are_refused(scheme: SignatureScheme, keys: dict[str, PrivateKeyTypes]) -> None:
     with pytest.raises(PeerMisbehaved) as excinfo:
-        verify(scheme, keys["rsa2048"].public_key(), b"x", b"y")  # type: ignore[union-attr]
+        verify(scheme, keys["rsa2048"].public_key(), b"x", b"y")
     assert excinfo.value.reason is Misbehaviour.UNOFFERED_SIGNATURE_SCHEME
     assert not is_compatible(scheme, keys["rsa2048"])
 
@@ -136,9 +150,13 @@ def test_pss_salt_length_must_be_hash_length(keys: dict[str, PrivateKeyTypes]) -
 
 def test_schemes_for_key(keys: dict[str, PrivateKeyTypes]) -> None:
     assert schemes_for_key(keys["p256"]) == (S.ECDSA_SECP256R1_SHA256,)
-    assert schemes_for_key(keys["p384"].public_key()) == (S.ECDSA_SECP384R1_SHA384,)  # type: ignore[union-attr]
+    assert schemes_for_key(keys["p384"].public_key()) == (S.ECDSA_SECP384R1_SHA384,)
     assert schemes_for_key(keys["p521"]) == (S.ECDSA_SECP521R1_SHA512,)
-    assert schemes_for_key(keys["rsa2048"]) == (S.RSA_PSS_RSAE_SHA256, S.RSA_PSS_RSAE_SHA384, S.RSA_PSS_RSAE_SHA512)
+    assert schemes_for_key(keys["rsa2048"]) == (
+        S.RSA_PSS_RSAE_SHA256,
+        S.RSA_PSS_RSAE_SHA384,
+        S.RSA_PSS_RSAE_SHA512,
+    )
     assert schemes_for_key(keys["ed25519"]) == (S.ED25519,)
     assert schemes_for_key(keys["ed448"]) == (S.ED448,)
     assert schemes_for_key(ec.generate_private_key(ec.SECP256K1())) == ()

@@ -28,6 +28,7 @@ from tests.interop.peers.harness import (
     openssl_server,
     parse_gnutls,
     parse_openssl_client,
+    peer_server,
     run_gnutls_client,
     run_go_client,
     run_go_clients,
@@ -63,6 +64,20 @@ def test_server_process_is_gone_after_the_block(peer_pki: PeerPKI) -> None:
         assert sock.connect_ex(("127.0.0.1", srv.port)) != 0
 
 
+def test_peer_server_reads_the_port_from_any_process() -> None:
+    code = textwrap.dedent(
+        """
+        import socket
+        srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1); srv.settimeout(20)
+        print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+        conn, _ = srv.accept(); conn.sendall(b"pong"); conn.close()
+        """
+    )
+    with peer_server([sys.executable, "-c", code], r"listening on 127\.0\.0\.1:(\d+)") as srv:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+            assert sock.recv(4) == b"pong"
+
+
 # ------------------------------------------------------------------------------------------ OpenSSL <-> Go
 
 
@@ -73,7 +88,11 @@ def test_go_client_to_openssl_server(peer_pki: PeerPKI, keylog_path: Path) -> No
     assert report["version"] == "TLSv1.3"
     # OpenSSL 3.0 has no ML-KEM: Go's X25519MLKEM768 offer falls back to its X25519 share
     assert report["group"] == "X25519"
-    assert report["suite"] in {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+    assert report["suite"] in {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    }
     assert report["received"].startswith("HTTP/1.0 200 ok")
     assert "CLIENT_HANDSHAKE_TRAFFIC_SECRET" in keylog_labels(keylog_path)
 
@@ -99,7 +118,16 @@ def test_openssl_client_to_go_server_mtls(peer_pki: PeerPKI) -> None:
     ) as srv:
         result = run_openssl_client(
             srv,
-            ["-groups", "P-256", "-alpn", "h2", "-cert", str(peer_pki.client_cert), "-key", str(peer_pki.client_key)],
+            [
+                "-groups",
+                "P-256",
+                "-alpn",
+                "h2",
+                "-cert",
+                str(peer_pki.client_cert),
+                "-key",
+                str(peer_pki.client_key),
+            ],
             cafile=peer_pki.ca,
             input=b"ping\n",
         )
@@ -116,7 +144,9 @@ def test_openssl_client_to_go_server_mtls(peer_pki: PeerPKI) -> None:
 
 
 def test_openssl_client_without_cert_is_refused_by_go_server(peer_pki: PeerPKI) -> None:
-    with go_server(peer_pki.server_cert, peer_pki.server_key, client_auth="require", client_ca=peer_pki.ca) as srv:
+    with go_server(
+        peer_pki.server_cert, peer_pki.server_key, client_auth="require", client_ca=peer_pki.ca
+    ) as srv:
         result = run_openssl_client(srv, [], cafile=peer_pki.ca, input=b"ping\n")
         server_view = srv.wait_report(1)
     assert server_view["ok"] is False
@@ -151,7 +181,9 @@ def test_deno_client_to_go_server(peer_pki: PeerPKI) -> None:
 
 
 def test_deno_client_mtls_to_go_server(peer_pki: PeerPKI) -> None:
-    with go_server(peer_pki.server_cert, peer_pki.server_key, client_auth="require", client_ca=peer_pki.ca) as srv:
+    with go_server(
+        peer_pki.server_cert, peer_pki.server_key, client_auth="require", client_ca=peer_pki.ca
+    ) as srv:
         report = deno_client(
             srv, cafile=peer_pki.ca, send="x", cert=peer_pki.client_cert, key=peer_pki.client_key
         )
@@ -176,7 +208,9 @@ def test_go_client_to_deno_server(peer_pki: PeerPKI) -> None:
 
 def test_curl_to_openssl_server(peer_pki: PeerPKI) -> None:
     with openssl_server(peer_pki.server_cert, peer_pki.server_key) as port:
-        result = curl_get(f"https://localhost:{port}/", peer_pki.ca, extra_args=["--tlsv1.3", "--curves", "X25519"])
+        result = curl_get(
+            f"https://localhost:{port}/", peer_pki.ca, extra_args=["--tlsv1.3", "--curves", "X25519"]
+        )
     assert result["ok"], result["error"]
     assert result["status"] == 200
     assert result["version"] == "TLSv1.3"
@@ -202,7 +236,9 @@ def test_curl_cffi_to_openssl_server(peer_pki: PeerPKI) -> None:
 
 def test_curl_cffi_rejects_unknown_ca(peer_pki: PeerPKI) -> None:
     with openssl_server(peer_pki.server_cert, peer_pki.server_key) as port:
-        result = curl_cffi_get(f"https://localhost:{port}/", "chrome", cafile=peer_pki.path("unrelated-ca.pem"))
+        result = curl_cffi_get(
+            f"https://localhost:{port}/", "chrome", cafile=peer_pki.path("unrelated-ca.pem")
+        )
     assert result["ok"] is False and result["error"]
 
 
@@ -244,7 +280,9 @@ def test_namespace_has_only_lo_and_hides_the_server(peer_pki: PeerPKI) -> None:
     results: list[NetnsResult] = []
     scenario = threading.Thread(
         target=lambda: results.append(
-            gnutls_server_scenario([sys.executable, "-c", code], peer_pki.server_cert, peer_pki.server_key, port=port)
+            gnutls_server_scenario(
+                [sys.executable, "-c", code], peer_pki.server_cert, peer_pki.server_key, port=port
+            )
         )
     )
     scenario.start()
@@ -312,15 +350,22 @@ def test_parse_openssl_client_canned() -> None:
     view = parse_openssl_client(text)
     assert view["ok"] and view["version"] == "TLSv1.3" and view["suite"] == "TLS_AES_256_GCM_SHA384"
     assert view["group"] == "SECP256R1" and view["alpn"] == "h2" and view["verify_code"] == 0
-    failed = parse_openssl_client("New, (NONE), Cipher is (NONE)\n40C7:error:0A000410:SSL routines::handshake failure\n")
+    failed = parse_openssl_client(
+        "New, (NONE), Cipher is (NONE)\n40C7:error:0A000410:SSL routines::handshake failure\n"
+    )
     assert failed["ok"] is False and "error" in failed["error"]
 
 
 def test_parse_gnutls_canned() -> None:
     view = parse_gnutls("- Description: (TLS1.3-X.509)-(ECDHE-X25519)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)\n")
     assert view == {
-        "ok": True, "version": "TLSv1.3", "suite": "TLS_AES_256_GCM_SHA384", "group": "X25519",
-        "alpn": None, "signature": "RSA-PSS-RSAE-SHA256", "resumed": False, "error": None,
+        "ok": True,
+        "version": "TLSv1.3",
+        "suite": "TLS_AES_256_GCM_SHA384",
+        "group": "X25519",
+        "alpn": None,
+        "signature": "RSA-PSS-RSAE-SHA256",
+        "resumed": False,
+        "error": None,
     }
     assert parse_gnutls("*** Fatal error: Error in the certificate.\n")["ok"] is False
-

@@ -9,6 +9,7 @@ import pytest
 
 from handclasp.errors import HandclaspError
 from handclasp.io import aio
+from handclasp.tools.certs import LocalCA
 from handclasp.wire.enums import ProtocolVersion
 
 
@@ -52,7 +53,7 @@ def test_handshake_failure_reaches_on_error() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server:
             with pytest.raises(HandclaspError):
-                await aio.open_connection("127.0.0.1", port, h.client_config(cadata=h.LocalCA.create().root_pem),
+                await aio.open_connection("127.0.0.1", port, h.client_config(cadata=LocalCA.create().root_pem),
                                           server_name="localhost")
             for _ in range(100):
                 if errors:

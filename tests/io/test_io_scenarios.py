@@ -13,6 +13,7 @@ import io_harness as h
 import pytest
 
 from handclasp.errors import CertificateVerifyError, HandshakeTimeout
+from handclasp.tools.certs import LocalCA
 from handclasp.wire.enums import ProtocolVersion
 
 MIB = 1 << 20
@@ -123,7 +124,7 @@ def test_server_drops_a_client_that_never_finishes_the_handshake(
 
 def test_untrusted_server_certificate_is_refused(adapter: h.BlockingAdapter | h.AsyncioAdapter) -> None:
     """RFC 8446 §4.4.2.4: a chain that does not verify aborts the handshake."""
-    other_ca = h.LocalCA.create("unrelated CA")
+    other_ca = LocalCA.create("unrelated CA")
     with adapter.server(h.server_config(), h.echo) as (port, outcomes):
         with pytest.raises(CertificateVerifyError):
             adapter.connect(port, h.client_config(cadata=other_ca.root_pem))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-import rfc8448 as v
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import load_der_x509_certificate
 
+import rfc8448 as v
 from handclasp.crypto.schedule13 import finished_verify_data, resumption_psk
 from handclasp.crypto.signatures import certificate_verify_content
 from handclasp.crypto.suites import TLS13_SUITES
@@ -45,9 +45,13 @@ def _server_flight() -> bytes:
 
 def test_plaintext_hello_records() -> None:
     client = RecordLayer(is_client=True)
-    assert client.encode(ContentType.HANDSHAKE, v.CLIENT_HELLO) == v.CLIENT_HELLO_RECORD_HEADER + v.CLIENT_HELLO
+    assert (
+        client.encode(ContentType.HANDSHAKE, v.CLIENT_HELLO) == v.CLIENT_HELLO_RECORD_HEADER + v.CLIENT_HELLO
+    )
     server = RecordLayer(is_client=False)
-    assert server.encode(ContentType.HANDSHAKE, v.SERVER_HELLO) == v.SERVER_HELLO_RECORD_HEADER + v.SERVER_HELLO
+    assert (
+        server.encode(ContentType.HANDSHAKE, v.SERVER_HELLO) == v.SERVER_HELLO_RECORD_HEADER + v.SERVER_HELLO
+    )
     assert _read_one(server, v.CLIENT_HELLO_RECORD_HEADER + v.CLIENT_HELLO) == (
         ContentType.HANDSHAKE,
         v.CLIENT_HELLO,
@@ -86,7 +90,10 @@ def test_certificate_verify_content_matches_rfc8448_signature() -> None:
     assert certificate_verify[4:6] == b"\x08\x04"
     signature = certificate_verify[8:]
     public_key.verify(
-        signature, certificate_verify_content(True, th), padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256()
+        signature,
+        certificate_verify_content(True, th),
+        padding.PSS(padding.MGF1(hashes.SHA256()), 32),
+        hashes.SHA256(),
     )
 
 
@@ -115,14 +122,20 @@ def test_new_session_ticket_application_data_and_alert_records() -> None:
     assert server.encode(ContentType.HANDSHAKE, ticket) == v.NEW_SESSION_TICKET_RECORD
     assert server.encode(ContentType.APPLICATION_DATA, v.APPLICATION_PAYLOAD) == v.SERVER_APPLICATION_RECORD
     assert server.encode(ContentType.ALERT, v.CLOSE_NOTIFY) == v.SERVER_ALERT_RECORD
-    assert _read_one(client, v.SERVER_APPLICATION_RECORD) == (ContentType.APPLICATION_DATA, v.APPLICATION_PAYLOAD)
+    assert _read_one(client, v.SERVER_APPLICATION_RECORD) == (
+        ContentType.APPLICATION_DATA,
+        v.APPLICATION_PAYLOAD,
+    )
     assert _read_one(client, v.SERVER_ALERT_RECORD) == (ContentType.ALERT, v.CLOSE_NOTIFY)
 
     client.set_write_key(AES128, v.CLIENT_APPLICATION_TRAFFIC)
     assert client.encode(ContentType.APPLICATION_DATA, v.APPLICATION_PAYLOAD) == v.CLIENT_APPLICATION_RECORD
     assert client.encode(ContentType.ALERT, v.CLOSE_NOTIFY) == v.CLIENT_ALERT_RECORD
     server.set_read_key(AES128, v.CLIENT_APPLICATION_TRAFFIC)
-    assert _read_one(server, v.CLIENT_APPLICATION_RECORD) == (ContentType.APPLICATION_DATA, v.APPLICATION_PAYLOAD)
+    assert _read_one(server, v.CLIENT_APPLICATION_RECORD) == (
+        ContentType.APPLICATION_DATA,
+        v.APPLICATION_PAYLOAD,
+    )
     assert _read_one(server, v.CLIENT_ALERT_RECORD) == (ContentType.ALERT, v.CLOSE_NOTIFY)
 
 

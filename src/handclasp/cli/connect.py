@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import Any, cast
 
+from rich.markup import escape
+
 from handclasp.cli.output import (
     CommandError,
     Printer,
@@ -22,18 +24,18 @@ from handclasp.cli.output import (
     cipher_suites_argument,
     error_message,
     groups_argument,
+    load_certified_key,
     negotiated_rows,
     parse_host_port,
 )
 from handclasp.config import ClientConfig
 from handclasp.errors import HandclaspError
 from handclasp.io.blocking import TLSSocket, connect
-from handclasp.tools.certs import CertifiedKey
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("connect", help="connect to a TLS server (like openssl s_client -brief)",
-                                   description=__doc__)
+                                   description=DESCRIPTION)
     parser.add_argument("target", metavar="HOST:PORT", help="server address, e.g. localhost:8443 or [::1]:443")
     parser.add_argument("--servername", help="name for SNI and certificate checks (default: HOST)")
     parser.add_argument("--cafile", help="PEM roots to trust (default: the system store)")
@@ -83,7 +85,7 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
     if args.insecure:
         options["dangerous_skip_verification"] = True
     if args.cert:
-        options["certificate"] = CertifiedKey.load(args.cert, args.key)
+        options["certificate"] = load_certified_key(args.cert, args.key)
     if args.alpn:
         options["alpn_protocols"] = args.alpn
     if args.groups:
@@ -101,7 +103,7 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
 
 def _print_summary(err: Printer, tls: TLSSocket, address: str, args: argparse.Namespace) -> None:
     negotiated = tls.negotiated
-    err.line(f"[bold green]CONNECTED[/] {address}", f"CONNECTED {address}")
+    err.line(f"[bold green]CONNECTED[/] {escape(address)}", f"CONNECTED {address}")
     rows = negotiated_rows(negotiated)
     rows.append(("handshake", f"{(tls.handshake_seconds or 0.0) * 1000:.1f} ms"))
     if getattr(negotiated, "client_certificate_requested", False):
@@ -114,7 +116,7 @@ def _print_summary(err: Printer, tls: TLSSocket, address: str, args: argparse.Na
     err.fields(rows)
     err.line("[bold]certificate chain[/]", "certificate chain")
     err.fields(certificate_rows(getattr(negotiated, "peer_certificates", ())))
-    err.line("---")
+    err.text("---")
 
 
 def _http_get(tls: TLSSocket, host_header: str) -> None:
@@ -149,3 +151,9 @@ def _copy_to_stdout(tls: TLSSocket) -> None:
 def _host_header(host: str, port: int) -> str:
     host = f"[{host}]" if ":" in host else host
     return host if port == 443 else f"{host}:{port}"
+
+DESCRIPTION = (
+    "Connect to a TLS server and print the handshake summary to stderr, then pipe stdin to the "
+    "server and the server's data to stdout until close_notify, or with --http send one GET / and "
+    "print the response."
+)

@@ -26,6 +26,7 @@ from handclasp.errors import (
     HandclaspError,
     TLSError,
 )
+from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import CipherSuite, NamedGroup
 
 _T = TypeVar("_T")
@@ -57,6 +58,10 @@ class Printer:
                 self._is_broken = True
                 with contextlib.suppress(OSError, ValueError):
                     os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def text(self, plain: str) -> None:
+        """Print ``plain`` as is (no markup interpretation) on a TTY and on a pipe."""
+        self.line(escape(plain), plain)
 
     def arrow(self) -> str:
         return "→" if self.is_tty else "->"
@@ -176,6 +181,14 @@ def groups_argument(text: str) -> tuple[NamedGroup, ...]:
 
 def cipher_suites_argument(text: str) -> tuple[CipherSuite, ...]:
     return _argument(parse_cipher_suites, text)
+
+
+def load_certified_key(cert_path: str, key_path: str) -> CertifiedKey:
+    """--cert/--key files; a missing or unparsable file is a CommandError (exit 1), not a traceback."""
+    try:
+        return CertifiedKey.load(cert_path, key_path)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot load certificate {cert_path} / key {key_path}: {error_message(exc)}") from None
 
 
 def _argument(parse: Callable[[str], _T], text: str) -> _T:

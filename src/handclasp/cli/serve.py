@@ -13,12 +13,15 @@ import html
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from handclasp.cli.output import (
     Printer,
     UsageError,
     alpn_argument,
     error_message,
     format_address,
+    load_certified_key,
     name,
     negotiated_rows,
     version_name,
@@ -31,7 +34,7 @@ LOCAL_NAMES = ("localhost", "127.0.0.1")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("serve", help="run an HTTPS (or echo) server", description=__doc__)
+    parser = subparsers.add_parser("serve", help="run an HTTPS (or echo) server", description=DESCRIPTION)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
     parser.add_argument("--cert", help="PEM certificate chain, leaf first (default: local CA leaf)")
@@ -49,49 +52,55 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace, out: Printer | None = None) -> int:
     out = out if out is not None else Printer()
-    config = _server_config(args, out)
+    config, ca_path = _server_config(args, out)
     handler = _echo if args.echo else _http_page
 
     def on_connection(tls: TLSSocket, addr: Any) -> None:
-        out.line(_log_line(addr, tls))
+        out.text(_log_line(addr, tls))
         handler(tls, addr)
 
     def on_error(addr: Any, exc: BaseException) -> None:
-        out.line(f"{format_address(addr)}  [red]error[/]: {error_message(exc)}",
-                 f"{format_address(addr)}  error: {error_message(exc)}")
+        message = f"{format_address(addr)}  error: {error_message(exc)}"
+        out.line(escape(message).replace("error:", "[red]error[/]:", 1), message)
 
     server = serve(args.host, args.port, config, on_connection, max_connections=args.max_connections,
                    on_error=on_error)
     mode = "echo" if args.echo else "HTTPS"
-    out.line(f"handclasp serve: {mode} on {args.host}:{server.port} "
+    out.text(f"handclasp serve: {mode} on {args.host}:{server.port} "
              f"(ALPN {','.join(config.alpn_protocols) or '-'}; Ctrl-C stops)")
-    if getattr(args, "ca_path", None) and not args.echo:
-        out.line(f"try: curl --cacert {args.ca_path} https://localhost:{server.port}/")
-    elif getattr(args, "ca_path", None):
-        out.line(f"try: handclasp connect localhost:{server.port} --cafile {args.ca_path}")
+    if ca_path is not None and not args.echo:
+        out.text(f"try: curl --cacert {ca_path} https://localhost:{server.port}/")
+    elif ca_path is not None:
+        out.text(f"try: handclasp connect localhost:{server.port} --cafile {ca_path}")
     try:
         server.wait()
     except KeyboardInterrupt:
-        out.line("stopping")
+        out.text("stopping")
     finally:
         server.shutdown()
     return 0
 
 
-def _server_config(args: argparse.Namespace, out: Printer) -> ServerConfig:
+def _server_config(args: argparse.Namespace, out: Printer) -> tuple[ServerConfig, Path | None]:
+    """The config, and the local CA's certificate path when no --cert was given."""
     if bool(args.cert) != bool(args.key):
         raise UsageError("--cert and --key go together")
     if args.require_client_cert and not args.client_ca:
         raise UsageError("--require-client-cert needs --client-ca")
+    ca_path = None
     if args.cert:
-        certificate = CertifiedKey.load(args.cert, args.key)
+        certificate = load_certified_key(args.cert, args.key)
     else:
-        certificate, args.ca_path = _local_certificate()
-        out.line(f"certificate for {', '.join(LOCAL_NAMES)} from the local CA; CA certificate: {args.ca_path}")
+        certificate, ca_path = _local_certificate()
+        out.text(f"certificate for {', '.join(LOCAL_NAMES)} from the local CA; CA certificate: {ca_path}")
     client_auth: ClientAuth = "require" if args.require_client_cert else ("request" if args.client_ca else "none")
-    return ServerConfig(certificates=(certificate,), alpn_protocols=args.alpn, client_auth=client_auth,
-                        client_cafile=args.client_ca, keylog_filename=args.keylog,
-                        handshake_timeout=args.handshake_timeout)
+    try:
+        config = ServerConfig(certificates=(certificate,), alpn_protocols=args.alpn, client_auth=client_auth,
+                              client_cafile=args.client_ca, keylog_filename=args.keylog,
+                              handshake_timeout=args.handshake_timeout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return config, ca_path
 
 
 def _local_certificate() -> tuple[CertifiedKey, Path]:
@@ -157,3 +166,8 @@ def _http_page(tls: TLSSocket, addr: Any) -> None:
 _IDLE_TIMEOUT = 60.0
 _MAX_REQUEST_HEAD = 65536
 _RENEW_BEFORE = datetime.timedelta(days=7)
+
+DESCRIPTION = (
+    "Serve a small HTTPS page (or echo with --echo). Without --cert, a local CA under the user data "
+    "directory issues a certificate for localhost and 127.0.0.1. One log line per connection."
+)

@@ -82,7 +82,7 @@ class ExpectStart:
         ctx.client_random = config.provider.random(32)
         # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id.
         session_id = config.provider.random(32) if config.middlebox_compat else b""
-        shares = {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups}
+        shares = {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups or config.groups[:1]}
         hello = ClientHello(
             random=ctx.client_random,
             legacy_session_id=session_id,

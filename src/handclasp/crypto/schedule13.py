@@ -201,10 +201,15 @@ class _Prk:
         self._hmac = hmac.HMAC(secret, algorithm)
 
     def expand_label(self, label: bytes, context: bytes, length: int) -> bytes:
-        full_label = _LABEL_PREFIX + label
-        if length > 0xFFFF or len(full_label) > 255 or len(context) > 255:
+        label_len = len(label) + 6  # "tls13 " + label
+        if length > 0xFFFF or label_len > 255 or len(context) > 255:
             raise ValueError("HKDF-Expand-Label: length, label or context out of range")
-        info = struct.pack("!HB", length, len(full_label)) + full_label + bytes((len(context),)) + context
+        info = _LENGTHS.pack(length, label_len) + _LABEL_PREFIX + label + bytes((len(context),)) + context
+        if length <= self._hash_len:  # every TLS 1.3 derivation but long exporters: one HMAC block
+            h = self._hmac.copy()
+            h.update(info + b"\x01")
+            okm = h.finalize()
+            return okm if length == self._hash_len else okm[:length]
         return self._expand(info, length)
 
     def derive(self, label: bytes, transcript_hash: bytes) -> bytes:
@@ -264,6 +269,7 @@ _ALGORITHMS: dict[str, hashes.HashAlgorithm] = {
 _EMPTY_HASH: dict[str, bytes] = {name: hash_constructor(name)(b"").digest() for name in _ALGORITHMS}
 _NO_PSK_EARLY: dict[str, _Prk] = {}
 _LABEL_PREFIX = b"tls13 "
+_LENGTHS = struct.Struct("!HB")
 
 # RFC 8446 §7.1 and §7.3 labels (the "tls13 " prefix is added by hkdf_expand_label).
 LABEL_DERIVED = b"derived"

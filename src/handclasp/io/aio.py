@@ -38,7 +38,8 @@ async def open_connection(host: str, port: int, config: ClientConfig, *, server_
     try:
         await protocol.handshake_done
     except BaseException:
-        protocol.abort()
+        if not protocol.transport.is_closing():  # timeout or cancelled; a TLS failure already closed it
+            protocol.abort()
         raise
     return protocol.reader, TLSStreamWriter(protocol)
 
@@ -136,7 +137,7 @@ class _TLSProtocol(asyncio.Protocol):
                  limit: int, event_hook: EventHook | None) -> None:
         self.conn = conn
         self._loop = asyncio.get_running_loop()
-        self.reader = asyncio.StreamReader(limit=limit, loop=self._loop)
+        self.reader = asyncio.StreamReader(limit=limit)
         self.handshake_done: asyncio.Future[None] = self._loop.create_future()
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self._handshake_timeout = handshake_timeout
@@ -192,12 +193,15 @@ class _TLSProtocol(asyncio.Protocol):
         self._wake_drain(None)
 
     # --- used by the writer
-    def call(self, action: Callable[..., None], *args: Any) -> None:
+    def call(self, action: Callable[..., object], *args: Any) -> None:
         """Run one core verb and write what it queued."""
         try:
-            action(*args)
+            result = action(*args)
         finally:
             self._flush()
+        if self._event_hook is not None and isinstance(result, list):
+            for event in result:  # start_handshake() and key_update() return the events they caused
+                self._event_hook(event)
 
     async def drain(self) -> None:
         if self._error is not None:

@@ -1,18 +1,15 @@
 """Blocking sockets over the sans-I/O core: ``connect``, ``TLSSocket``, ``serve``.
 
-Theory of operation: this module holds no TLS logic.  Every method is a loop
-over the core's two verbs and its drain (``receive_bytes``,
-``send_application_data`` / ``data_to_send``).  Two rules:
-
-- Output leaves in the order the core produced it.  ``_state_lock`` guards the
-  connection and the outgoing buffer; whoever holds ``_send_lock`` drains that
-  buffer to the socket, so a reader thread never waits behind a blocked writer.
-- Plaintext is never lost: application data that arrives together with the
-  peer's close_notify is buffered and returned by ``recv`` before ``b""``.
+No TLS logic here: every method loops over ``receive_bytes``, ``send_application_data`` and
+``data_to_send``.  Output leaves in the order the core produced it: ``_state_lock`` guards the
+connection and the outgoing buffer, and whoever holds ``_send_lock`` drains that buffer, so a reader
+thread never waits behind a blocked writer.  Plaintext that arrives with the peer's close_notify is
+returned by ``recv`` before ``b""``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -24,7 +21,7 @@ from typing import Any, Self
 from handclasp import events
 from handclasp.config import ClientConfig, ServerConfig
 from handclasp.connection import ClientConnection, ServerConnection
-from handclasp.errors import ConnectionClosed, HandclaspError, HandshakeTimeout, TLSError
+from handclasp.errors import HandclaspError, HandshakeTimeout, TLSError
 from handclasp.negotiated import Negotiated
 
 EventHook = Callable[[events.Event], None]
@@ -34,14 +31,10 @@ ErrorHook = Callable[[Any, BaseException], None]
 
 def connect(host: str, port: int, config: ClientConfig, *, server_name: str | None = None,
             timeout: float | None = None, event_hook: EventHook | None = None) -> TLSSocket:
-    """Open a TCP connection, complete the TLS handshake and return the socket.
-
-    ``timeout`` applies to the TCP connect and later socket operations; the
-    handshake is bounded by ``config.handshake_timeout`` (``HandshakeTimeout``).
-    """
+    """TCP connect (``timeout`` also applies to later socket calls), then the handshake, bounded
+    by ``config.handshake_timeout`` (``HandshakeTimeout``).  ``server_name`` defaults to ``host``."""
     sock = socket.create_connection((host, port), timeout=timeout)
-    conn = ClientConnection(config, server_name=server_name if server_name is not None else host)
-    tls = TLSSocket(sock, conn, event_hook=event_hook)
+    tls = TLSSocket(sock, ClientConnection(config, server_name=server_name or host), event_hook=event_hook)
     tls.do_handshake(config.handshake_timeout, restore_timeout=timeout)
     return tls
 
@@ -54,23 +47,28 @@ def wrap_server_socket(sock: socket.socket, config: ServerConfig, *,
     return tls
 
 
-class TLSSocket:
+class _Closing:  # ``with x:`` calls ``x.close()``
+    close: Callable[[], None]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class TLSSocket(_Closing):
     """A connected TLS socket; one reader thread and any number of writer threads."""
 
     def __init__(self, sock: socket.socket, conn: ClientConnection | ServerConnection, *,
                  event_hook: EventHook | None = None) -> None:
-        self._sock = sock
-        self._conn = conn
-        self._event_hook = event_hook
-        self._state_lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._outgoing = bytearray()
-        self._plaintext = bytearray()
-        self._is_eof = False
-        self._is_sock_closed = False
+        self._sock, self._conn, self._event_hook = sock, conn, event_hook
+        self._state_lock, self._send_lock = threading.Lock(), threading.Lock()
+        self._outgoing, self._plaintext = bytearray(), bytearray()
+        self._is_eof = self._is_sock_closed = False
         self.handshake_seconds: float | None = None
 
-    # --- properties
     @property
     def negotiated(self) -> Negotiated | None:
         return self._conn.negotiated
@@ -79,19 +77,11 @@ class TLSSocket:
     def connection(self) -> ClientConnection | ServerConnection:
         return self._conn
 
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    def getpeername(self) -> Any:
-        return self._sock.getpeername()
-
     def settimeout(self, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
 
-    # --- handshake
     def do_handshake(self, handshake_timeout: float, *, restore_timeout: float | None = None) -> None:
-        started = time.monotonic()
-        deadline = started + handshake_timeout
+        deadline = (started := time.monotonic()) + handshake_timeout
         try:
             if isinstance(self._conn, ClientConnection):
                 self._do(self._conn.start_handshake)
@@ -104,16 +94,13 @@ class TLSSocket:
                     data = self._sock.recv(_RECV_SIZE)
                 except TimeoutError:
                     raise HandshakeTimeout(handshake_timeout) from None
-                self._feed(data)
-                if self._is_eof and not self._conn.handshake_complete:
-                    raise ConnectionClosed("peer closed the connection during the handshake")
+                self._feed(data)  # the core raises ConnectionClosed at EOF
         except BaseException:
             self._close_socket()
             raise
         self.handshake_seconds = time.monotonic() - started
         self._sock.settimeout(restore_timeout)
 
-    # --- sending
     def send(self, data: bytes | bytearray | memoryview) -> int:
         self.sendall(data)
         return len(data)
@@ -126,9 +113,8 @@ class TLSSocket:
     def key_update(self, request_peer: bool = True) -> None:
         self._do(lambda: self._conn.key_update(request_peer=request_peer))
 
-    # --- receiving
     def recv(self, bufsize: int) -> bytes:
-        """Up to ``bufsize`` bytes of plaintext; ``b""`` after the peer's close_notify or EOF."""
+        """Up to ``bufsize`` bytes of plaintext; ``b""`` after close_notify (EOF without it raises)."""
         while not self._plaintext and not self._is_eof:
             self._feed(self._sock.recv(_RECV_SIZE))
         chunk = bytes(self._plaintext[:bufsize])
@@ -144,15 +130,11 @@ class TLSSocket:
     def makefile(self, mode: str = "rb", buffering: int | None = None, *,
                  encoding: str | None = None, newline: str | None = None) -> Any:
         """A file object over the plaintext stream: 'rb', 'wb', 'r', 'w' (like socket.makefile)."""
-        writing = "w" in mode
-        raw = _RawTLSIO(self, writing)
+        writing, raw = "w" in mode, _RawTLSIO(self, "w" in mode)
         size = io.DEFAULT_BUFFER_SIZE if buffering is None or buffering < 0 else buffering
         binary: io.BufferedIOBase = io.BufferedWriter(raw, size) if writing else io.BufferedReader(raw, size)
-        if "b" in mode:
-            return binary
-        return io.TextIOWrapper(binary, encoding=encoding or "utf-8", newline=newline, write_through=writing)
+        return binary if "b" in mode else io.TextIOWrapper(binary, encoding=encoding or "utf-8", newline=newline, write_through=writing)
 
-    # --- closing
     def shutdown_write(self) -> None:
         """Send close_notify but keep reading (TLS 1.3 half-close, RFC 8446 §6.1)."""
         self._do(self._conn.close)
@@ -170,27 +152,19 @@ class TLSSocket:
     def close(self) -> None:
         if self._is_sock_closed:
             return
-        try:
+        with contextlib.suppress(HandclaspError, OSError):
             if not self._conn.is_closed:
                 self.shutdown_write()
             self._sock.shutdown(socket.SHUT_WR)
-        except (HandclaspError, OSError):
-            pass
         self._close_socket()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    # --- private helpers
-    def _do(self, action: Callable[..., None], *args: Any) -> None:
-        """Call one core verb, then send what it queued."""
+    def _do(self, action: Callable[..., object], *args: Any) -> None:  # one core verb, then send its output
         with self._state_lock:
-            action(*args)
+            result = action(*args)
             self._take_output()
+        if self._event_hook is not None and isinstance(result, list):
+            for event in result:  # start_handshake() and key_update() return the events they caused
+                self._event_hook(event)
         self._flush()
 
     def _feed(self, data: bytes) -> None:
@@ -201,7 +175,8 @@ class TLSSocket:
                 finally:
                     self._take_output()
         except TLSError:
-            self._flush_quietly()  # the fatal alert the core queued
+            with contextlib.suppress(OSError):
+                self._flush()  # the fatal alert the core queued
             raise
         if not data:
             self._is_eof = True
@@ -229,84 +204,50 @@ class TLSSocket:
                 if not self._outgoing:
                     return
 
-    def _take_output(self) -> None:
-        """Move the core's pending output to our buffer; the caller holds ``_state_lock``."""
-        try:
+    def _take_output(self) -> None:  # the caller holds _state_lock
+        with contextlib.suppress(HandclaspError):
             self._outgoing += self._conn.data_to_send()
-        except HandclaspError:
-            pass
-
-    def _flush_quietly(self) -> None:
-        try:
-            self._flush()
-        except OSError:
-            pass
 
     def _close_socket(self) -> None:
-        if not self._is_sock_closed:
-            self._is_sock_closed = True
-            self._sock.close()
+        self._is_sock_closed = True
+        self._sock.close()
 
 
-def serve(host: str, port: int, config: ServerConfig, handler: Handler, *,
-          max_connections: int | None = None, stop_event: threading.Event | None = None,
-          event_hook: EventHook | None = None, on_error: ErrorHook | None = None) -> ThreadedTLSServer:
-    """Listen on (host, port) and run ``handler(tls_sock, addr)`` in a thread per connection.
+class ThreadedTLSServer(_Closing):
+    """``serve(host, port, config, handler)``: listen, and run ``handler(tls_sock, addr)`` in a
+    thread per connection once its handshake is done; failures go to ``on_error(addr, exc)``.
+    Stops after ``max_connections`` connections, when ``stop_event`` is set, or on ``shutdown()``."""
 
-    Handshake failures go to ``on_error(addr, exc)``.  The server stops after
-    ``max_connections`` accepted connections, when ``stop_event`` is set, or on ``shutdown()``.
-    """
-    server = ThreadedTLSServer(host, port, config, handler, max_connections=max_connections,
-                               stop_event=stop_event, event_hook=event_hook, on_error=on_error)
-    server.start()
-    return server
-
-
-class ThreadedTLSServer:
     def __init__(self, host: str, port: int, config: ServerConfig, handler: Handler, *,
-                 max_connections: int | None, stop_event: threading.Event | None,
-                 event_hook: EventHook | None, on_error: ErrorHook | None) -> None:
+                 max_connections: int | None = None, stop_event: threading.Event | None = None,
+                 event_hook: EventHook | None = None, on_error: ErrorHook | None = None) -> None:
         self._listener = socket.create_server((host, port))
         self._listener.settimeout(_ACCEPT_POLL)
-        self._config = config
-        self._handler = handler
-        self._max_connections = max_connections
+        self._config, self._handler, self._max_connections = config, handler, max_connections
         self._stop = stop_event if stop_event is not None else threading.Event()
         self._hooks = (event_hook, on_error)
         self._threads: list[threading.Thread] = []
         self._accept_thread = threading.Thread(target=self._accept_loop, name="handclasp-accept", daemon=True)
+        self._accept_thread.start()
 
     @property
     def port(self) -> int:
         return int(self._listener.getsockname()[1])
 
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._listener.getsockname()[:2]
-        return str(host), int(port)
-
-    def start(self) -> None:
-        self._accept_thread.start()
-
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server has stopped and every handler returned; False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = time.monotonic() + (_FOREVER if timeout is None else timeout)
         self._accept_thread.join(timeout)
         for thread in list(self._threads):
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not self._accept_thread.is_alive() and not any(t.is_alive() for t in self._threads)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in (self._accept_thread, *self._threads))
 
     def shutdown(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self.wait(timeout)
         self._listener.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.shutdown()
+    close = shutdown
 
     def _accept_loop(self) -> None:
         accepted = 0
@@ -328,24 +269,20 @@ class ThreadedTLSServer:
     def _serve_one(self, sock: socket.socket, addr: Any) -> None:
         event_hook, on_error = self._hooks
         try:
-            tls = wrap_server_socket(sock, self._config, event_hook=event_hook)
+            with wrap_server_socket(sock, self._config, event_hook=event_hook) as tls:
+                self._handler(tls, addr)
         except (TLSError, OSError) as exc:
             if on_error is not None:
                 on_error(addr, exc)
-            return
-        with tls:
-            try:
-                self._handler(tls, addr)
-            except (TLSError, OSError) as exc:
-                if on_error is not None:
-                    on_error(addr, exc)
+
+
+serve = ThreadedTLSServer
 
 
 class _RawTLSIO(io.RawIOBase):
     def __init__(self, tls: TLSSocket, writing: bool) -> None:
         super().__init__()
-        self._tls = tls
-        self._writing = writing
+        self._tls, self._writing = tls, writing
 
     def readable(self) -> bool:
         return not self._writing
@@ -361,6 +298,6 @@ class _RawTLSIO(io.RawIOBase):
         return len(data)
 
 
-_RECV_SIZE = 65536
-_SEND_CHUNK = 65536
+_RECV_SIZE = _SEND_CHUNK = 65536
 _ACCEPT_POLL = 0.2
+_FOREVER = 1e9

@@ -25,6 +25,7 @@ Rules of this file:
 from __future__ import annotations
 
 import struct
+from typing import TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -33,6 +34,9 @@ from handclasp.crypto.schedule13 import traffic_key_iv
 from handclasp.crypto.suites import AEAD_TAG_LEN, SuiteParams, make_aead
 from handclasp.errors import BadRecordMac, InternalError, Misbehaviour, PeerMisbehaved, RecordOverflow
 from handclasp.wire.enums import ContentType
+
+# Payloads may be any bytes-like object (the connection passes memoryview slices).
+Buffer: TypeAlias = bytes | bytearray | memoryview
 
 
 class RecordLayer:
@@ -52,6 +56,7 @@ class RecordLayer:
     def set_write_key(self, params: SuiteParams, traffic_secret: bytes) -> None:
         """Protect every later record (but change_cipher_spec) with this TLS 1.3 traffic secret."""
         self._write = _Protection(params, traffic_secret)
+        self._first_write = False
 
     def set_write_record_limit(self, max_plaintext: int) -> None:
         """Content bytes per record from now on (RFC 8449 record_size_limit minus 1 in TLS 1.3;
@@ -60,7 +65,7 @@ class RecordLayer:
             raise ValueError(f"record limit {max_plaintext} outside 1..{MAX_PLAINTEXT}")
         self._write_limit = max_plaintext
 
-    def encode(self, content_type: ContentType, payload: bytes, *, padding: int = 0) -> bytes:
+    def encode(self, content_type: ContentType, payload: Buffer, *, padding: int = 0) -> bytes:
         """The wire bytes of ``payload`` as one or more records of ``content_type``."""
         length = len(payload)
         if length == 0 and content_type != ContentType.APPLICATION_DATA:
@@ -82,7 +87,7 @@ class RecordLayer:
             [protection.seal(view[start : start + chunk], trailer) for start in range(0, length, chunk)]
         )
 
-    def _encode_plaintext(self, content_type: ContentType, payload: bytes) -> bytes:
+    def _encode_plaintext(self, content_type: ContentType, payload: Buffer) -> bytes:
         version = LEGACY_VERSION_CLIENT_HELLO if self._first_write else LEGACY_VERSION
         self._first_write = False
         length = len(payload)
@@ -103,7 +108,7 @@ class RecordLayer:
         """Expect TLS 1.3 protected records from now on."""
         self._read = _Protection(params, traffic_secret)
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: Buffer) -> None:
         """Buffer received bytes; call ``next_record`` until it returns None."""
         self._buffer += data
 
@@ -119,13 +124,14 @@ class RecordLayer:
         if major != 3:
             raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
         protection = self._read
-        if protection is None or content_type == ContentType.CHANGE_CIPHER_SPEC:
+        if protection is None or content_type is ContentType.CHANGE_CIPHER_SPEC:
             if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
                 raise RecordOverflow(length, MAX_PLAINTEXT)
             end = _HEADER_LEN + length
             if len(buffer) < end:
                 return None
-            payload = bytes(buffer[_HEADER_LEN:end])
+            with memoryview(buffer) as view:
+                payload = view[_HEADER_LEN:end].tobytes()
             del buffer[:end]
             return content_type, payload
         if length > MAX_CIPHERTEXT:  # RFC 8446 §5.2
@@ -133,13 +139,21 @@ class RecordLayer:
         end = _HEADER_LEN + length
         if len(buffer) < end:
             return None
-        if content_type != ContentType.APPLICATION_DATA:
+        if content_type is not ContentType.APPLICATION_DATA:
             # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
             raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
-        header = bytes(buffer[:_HEADER_LEN])
-        ciphertext = bytes(buffer[_HEADER_LEN:end])
+        if length - AEAD_TAG_LEN > MAX_PLAINTEXT + 1:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
+            raise RecordOverflow(length - AEAD_TAG_LEN, MAX_PLAINTEXT + 1)
+        header = bytes(buffer[:_HEADER_LEN])  # RFC 8446 §5.2: additional_data is the record header
+        nonce = protection.next_nonce()
+        try:
+            # Decrypt straight from the receive buffer; the slice is never named, so no export outlives this.
+            with memoryview(buffer) as view:
+                inner = protection.aead.decrypt(nonce, view[_HEADER_LEN:end], header)
+        except InvalidTag:
+            raise BadRecordMac() from None
         del buffer[:end]
-        return _unwrap_inner(protection.open(ciphertext, header))
+        return _unwrap_inner(inner)
 
     @property
     def has_partial_record(self) -> bool:
@@ -161,39 +175,31 @@ class RecordLayer:
 class _Protection:
     """One direction's AEAD, static IV and sequence number."""
 
-    __slots__ = ("_aead", "_iv", "_iv_len", "_seq")
+    __slots__ = ("aead", "_iv", "_iv_len", "_seq")
 
     def __init__(self, params: SuiteParams, traffic_secret: bytes) -> None:
         key, iv = traffic_key_iv(params, traffic_secret)
-        self._aead: AESGCM | ChaCha20Poly1305 = make_aead(params, key)
+        self.aead: AESGCM | ChaCha20Poly1305 = make_aead(params, key)
         self._iv = int.from_bytes(iv, "big")
         self._iv_len = len(iv)
         self._seq = 0
 
-    def _next_nonce(self) -> bytes:
+    def next_nonce(self) -> bytes:
+        """RFC 8446 §5.3: write_iv XOR the left-padded sequence number, which then advances."""
         seq = self._seq
         if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3: the sequence number MUST NOT wrap
             raise InternalError("record sequence number exhausted")
         self._seq = seq + 1
         return (self._iv ^ seq).to_bytes(self._iv_len, "big")
 
-    def seal(self, content: bytes | memoryview, trailer: bytes) -> bytes:
+    def seal(self, content: Buffer, trailer: bytes) -> bytes:
         inner = b"".join((content, trailer))
         header = _HEADER.pack(ContentType.APPLICATION_DATA, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
-        return header + self._aead.encrypt(self._next_nonce(), inner, header)
-
-    def open(self, ciphertext: bytes, header: bytes) -> bytes:
-        nonce = self._next_nonce()
-        try:
-            return self._aead.decrypt(nonce, ciphertext, header)
-        except InvalidTag:
-            raise BadRecordMac() from None
+        return header + self.aead.encrypt(self.next_nonce(), inner, header)
 
 
 def _unwrap_inner(inner: bytes) -> tuple[ContentType, bytes]:
     """Split TLSInnerPlaintext into (type, content): strip zero padding, the last byte is the type."""
-    if len(inner) > MAX_PLAINTEXT + 1:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
-        raise RecordOverflow(len(inner), MAX_PLAINTEXT + 1)
     if inner and inner[-1]:
         inner_type = inner[-1]
         content = inner[:-1]

@@ -27,7 +27,8 @@ class OpenIntEnum(enum.IntEnum):
 
     @property
     def is_known(self) -> bool:
-        return not self._name_.startswith("UNKNOWN_")
+        # A registered member, not a synthesised one (UNKNOWN_CA is a real name, so no prefix test).
+        return type(self)._member_map_.get(self._name_) is self
 
 
 def is_grease(value: int) -> bool:

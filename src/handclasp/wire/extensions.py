@@ -393,8 +393,9 @@ class OfferedPsks(_Typed):
         with r.block(2, min_len=33) as body:
             while not body.is_empty():
                 binders.append(body.vector(1, min_len=32))
+        # RFC 8446 §4.2.11: one binder per offered identity.
         if len(binders) != len(identities):
-            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "psk binders do not match identities")
+            raise PeerMisbehaved(Misbehaviour.PSK_BINDERS_MISMATCH)
         return cls(identities=tuple(identities), binders=tuple(binders))
 
     def encode_body(self, w: Writer) -> None:

@@ -213,7 +213,9 @@ class PeerProcess:
             f"--- stdout\n{self.stdout()[-6000:]}\n--- stderr\n{self.stderr()[-6000:]}"
         )
 
-    def wait_for(self, pattern: str, timeout: float = DEFAULT_TIMEOUT, *, stream: str = "any") -> re.Match[str]:
+    def wait_for(
+        self, pattern: str, timeout: float = DEFAULT_TIMEOUT, *, stream: str = "any"
+    ) -> re.Match[str]:
         """Wait until the output matches ``pattern`` (a regex, multiline). Raises PeerError on timeout or exit."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
@@ -334,6 +336,27 @@ class PeerServer(int):
 
     def wait_for(self, pattern: str, timeout: float = DEFAULT_TIMEOUT) -> re.Match[str]:
         return self.process.wait_for(pattern, timeout)
+
+
+@contextlib.contextmanager
+def peer_server(
+    argv: Sequence[str],
+    ready: str,
+    *,
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: PathLike | None = None,
+    start_timeout: float = DEFAULT_TIMEOUT,
+) -> Iterator[PeerServer]:
+    r"""Any server process (e.g. ``handclasp serve ...`` or a Python script) that prints its port: ``ready``
+    is a regex whose group 1 is the port (e.g. ``r"listening on 127\.0\.0\.1:(\d+)"``). Stopped (process
+    group killed) when the block ends."""
+    process = PeerProcess(name or Path(str(argv[0])).name, argv, env=env, cwd=cwd)
+    try:
+        match = process.wait_for(ready, start_timeout)
+        yield PeerServer(int(match.group(1)), process)
+    finally:
+        process.stop()
 
 
 def run_peer(
@@ -645,7 +668,9 @@ def run_go_clients(
         if line.startswith("{") and '"event":"connection"' in line
     ]
     if not reports:
-        raise PeerError(f"gotls client printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}")
+        raise PeerError(
+            f"gotls client printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}"
+        )
     return reports
 
 
@@ -718,7 +743,16 @@ def _deno_env(keylog: PathLike | None) -> dict[str, str]:
 
 def _deno_argv(role: str) -> list[str]:
     deno = require_deno()
-    return [deno, "run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", str(DENO_SCRIPT), role]
+    return [
+        deno,
+        "run",
+        "--quiet",
+        "--allow-net=127.0.0.1,localhost",
+        "--allow-read",
+        "--allow-env",
+        str(DENO_SCRIPT),
+        role,
+    ]
 
 
 @contextlib.contextmanager
@@ -786,7 +820,9 @@ def deno_client(
         done = run_peer(argv, env=_deno_env(keylog_path), timeout=timeout)
         reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         if not reports:
-            raise PeerError(f"deno client printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}")
+            raise PeerError(
+                f"deno client printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}"
+            )
         report = _normalise(reports[-1])
         report["version"] = version_from_keylog(keylog_path) if report.get("ok") else None
         return report
@@ -872,7 +908,9 @@ def curl_cffi_get(
     done = run_peer(argv, env=_keylog_env(keylog), timeout=timeout)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise PeerError(f"curl_cffi script printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}")
+        raise PeerError(
+            f"curl_cffi script printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}"
+        )
     report: dict[str, Any] = json.loads(lines[-1])
     report.setdefault("error", None)
     return report
@@ -899,14 +937,24 @@ GNUTLS_CIPHERS = {
 
 def parse_gnutls(output: str) -> dict[str, Any]:
     """Negotiated parameters from gnutls-cli / gnutls-serv output ("- Description: (TLS1.3-X.509)-...")."""
-    report: dict[str, Any] = {"ok": False, "version": None, "suite": None, "group": None, "alpn": None,
-                              "signature": None, "resumed": False, "error": None}
+    report: dict[str, Any] = {
+        "ok": False,
+        "version": None,
+        "suite": None,
+        "group": None,
+        "alpn": None,
+        "signature": None,
+        "resumed": False,
+        "error": None,
+    }
     desc = re.search(r"- Description: \((TLS[\d.]+)-[^)]*\)-\(([^)]*)\)-\(([^)]*)\)-\(([^)]*)\)", output)
     if desc:
         version = desc.group(1).replace("TLS", "TLSv")
         kx = desc.group(2)
         group = kx.split("-", 1)[1] if "-" in kx else kx
-        report.update(ok=True, version=version, group=GNUTLS_GROUPS.get(group, group), signature=desc.group(3))
+        report.update(
+            ok=True, version=version, group=GNUTLS_GROUPS.get(group, group), signature=desc.group(3)
+        )
         cipher = desc.group(4)
         report["suite"] = GNUTLS_CIPHERS.get(cipher, cipher) if version == "TLSv1.3" else cipher
     alpn = re.search(r"- Application protocol: (\S+)", output)
@@ -1034,9 +1082,10 @@ def netns_scenario(
     inherited)."""
     require("network namespaces (unshare -n)", can_unshare_net(), "needs root or user namespaces")
     require_binary("ip")
-    spec = {
+    client_argv = [str(a) for a in client]
+    spec: dict[str, Any] = {
         "server": [str(a) for a in server],
-        "client": [str(a) for a in client],
+        "client": client_argv,
         "port": port,
         "ready": ready,
         "client_input": client_input,
@@ -1057,7 +1106,7 @@ def netns_scenario(
         error=result["error"],
         server_output=result["server_output"],
         server_returncode=result["server_returncode"],
-        client=subprocess.CompletedProcess(spec["client"], c["returncode"], c["stdout"], c["stderr"]),
+        client=subprocess.CompletedProcess(client_argv, c["returncode"], c["stdout"], c["stderr"]),
     )
 
 
@@ -1078,7 +1127,9 @@ def gnutls_pair(
     """gnutls-serv (echo) and gnutls-cli in one network namespace. ``parse_gnutls(result.client.stdout)``
     and ``parse_gnutls(result.server_output)`` give each side's view."""
     server = gnutls_server_argv(port, cert, key, priority=server_priority, alpn=alpn, extra_args=server_args)
-    client = gnutls_client_argv(port, cafile=cafile, priority=client_priority, alpn=alpn, extra_args=client_args)
+    client = gnutls_client_argv(
+        port, cafile=cafile, priority=client_priority, alpn=alpn, extra_args=client_args
+    )
     return netns_scenario(server, client, port, client_input=client_input, client_timeout=timeout)
 
 
@@ -1099,8 +1150,15 @@ def gnutls_server_scenario(
 ) -> NetnsResult:
     """gnutls-serv plus any client argv (e.g. a handclasp client script) in one namespace."""
     server = gnutls_server_argv(
-        port, cert, key, priority=priority, http=http, cafile=cafile,
-        require_client_cert=require_client_cert, alpn=alpn, extra_args=server_args,
+        port,
+        cert,
+        key,
+        priority=priority,
+        http=http,
+        cafile=cafile,
+        require_client_cert=require_client_cert,
+        alpn=alpn,
+        extra_args=server_args,
     )
     return netns_scenario(server, client, port, client_input=client_input, client_timeout=timeout)
 
@@ -1127,7 +1185,10 @@ def tshark_capture(
     argv = [tshark, "-n", "-i", interface, "-f", f"tcp port {port}", "-w", str(path), "-a", "duration:300"]
     process = PeerProcess("tshark", argv)
     try:
-        process.wait_for(r"Capturing on", start_timeout, stream="stderr")
+        # "Capturing on 'Loopback: lo'" comes before dumpcap really captures; tshark 4 then logs
+        # "Capture started." / 'File: "..."'.
+        process.wait_for(r"Capture started|File: ", start_timeout, stream="stderr")
+        time.sleep(0.2)
         yield path
         time.sleep(settle)  # let the last packets reach the capture
         with contextlib.suppress(ProcessLookupError):
@@ -1192,7 +1253,9 @@ class PeerPKI:
     server_rsa_key: Path
     client_cert: Path  # ECDSA P-256, clientAuth
     client_key: Path
-    files: Mapping[str, Path] = field(default_factory=dict)  # every file written, by name ("expired.pem", ...)
+    files: Mapping[str, Path] = field(
+        default_factory=dict
+    )  # every file written, by name ("expired.pem", ...)
 
     def path(self, name: str) -> Path:
         """A file of the PKI by name, e.g. ``pki.path("server-ed25519.pem")`` (tests/pki.py names)."""
@@ -1227,22 +1290,70 @@ def make_openssl_pki(directory: PathLike) -> PeerPKI:
             raise PeerError(f"openssl {' '.join(args)} failed\n{done.stdout}\n{done.stderr}")
 
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
-    run("req", "-x509", *ec, "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
-        "-subj", "/CN=handclasp interop test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run(
+        "req",
+        "-x509",
+        *ec,
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=handclasp interop test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
     leaves = {
-        "server": (ec, "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
-        "server-rsa": (["-newkey", "rsa:2048"], "/CN=localhost",
-                       "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+        "server": (
+            ec,
+            "/CN=localhost",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+        ),
+        "server-rsa": (
+            ["-newkey", "rsa:2048"],
+            "/CN=localhost",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+        ),
         "client": (ec, "/CN=handclasp interop client", "extendedKeyUsage=clientAuth"),
     }
     for name, (keyopts, subject, ext) in leaves.items():
         (d / f"{name}.ext").write_text(
             ext + "\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
         )
-        run("req", "-new", *keyopts, "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject)
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", f"{name}.pem", "-days", "30", "-extfile", f"{name}.ext")
+        run(
+            "req",
+            "-new",
+            *keyopts,
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            "-subj",
+            subject,
+        )
+        run(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            f"{name}.pem",
+            "-days",
+            "30",
+            "-extfile",
+            f"{name}.ext",
+        )
     return PeerPKI(
         directory=d,
         ca=d / "ca.pem",
