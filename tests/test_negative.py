@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import handclasp.client.tls13 as client_tls13
 import handclasp.server.tls13 as server_tls13
@@ -24,6 +26,7 @@ from handclasp.errors import (
     BadRecordMac,
     ConnectionClosed,
     Incompatibility,
+    InternalError,
     Misbehaviour,
     PeerIncompatible,
     PeerMisbehaved,
@@ -931,18 +934,6 @@ def test_too_many_post_handshake_messages(done: ConnectionPair) -> None:
     expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_POST_HANDSHAKE_MESSAGES, A.UNEXPECTED_MESSAGE)
 
 
-@pytest.mark.xfail(strict=True, reason="common/limits.py: TemperCounters.key_update() is never called, so MAX_KEY_UPDATES_IN_A_ROW is not enforced")
-def test_too_many_key_updates_in_a_row(done: ConnectionPair) -> None:
-    """RFC 8446 §4.6.3 (DoS limit): KeyUpdates without application data between them are bounded."""
-    from handclasp.common.limits import MAX_KEY_UPDATES_IN_A_ROW
-
-    for _ in range(MAX_KEY_UPDATES_IN_A_ROW):
-        done.client.key_update(request_peer=False)
-    done.client_to_server()
-    done.client.key_update(request_peer=False)
-    expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_KEY_UPDATES, A.UNEXPECTED_MESSAGE)
-
-
 def test_data_after_close_notify_is_ignored(done: ConnectionPair) -> None:
     """RFC 8446 §6.1: any data received after a closure alert MUST be ignored."""
     from handclasp.events import CloseNotify
@@ -966,69 +957,6 @@ def test_second_client_hello_with_a_share_for_another_group(client_config: Clien
     old_share = ext.find(first.extensions, ext.KeyShareClientHello)
     wire = handshake_record(replace_ext(hello2, drop=ext.KeyShareClientHello, add=(old_share,)))
     expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerMisbehaved, M.KEY_SHARE_NOT_FOR_HRR_GROUP, A.ILLEGAL_PARAMETER)
-
-
-# --- known bugs (xfail strict: they start passing when fixed) -----------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="record/layer.py refuses a plaintext alert once a read key is set, before any record decrypted "
-    "(OpenSSL ENC_READ_STATE_ALLOW_PLAIN_ALERTS); the server reports UNPROTECTED_RECORD instead",
-)
-def test_server_reports_the_clients_plaintext_alert_after_server_hello(pair: ConnectionPair) -> None:
-    """RFC 8446 §6: alerts use the sender's current state, so a client rejecting ServerHello alerts in plaintext."""
-    hello, _ = server_hello_flight(pair)
-    bad = dataclasses.replace(hello, legacy_session_id_echo=bytes(32))
-    expect_failure(pair.client, _client_gets(pair, bad), PeerMisbehaved, M.WRONG_SESSION_ID_ECHO, A.ILLEGAL_PARAMETER)
-    with pytest.raises(AlertReceived) as received:
-        pair.server.receive_bytes(alert_record(AlertLevel.FATAL, A.ILLEGAL_PARAMETER))
-    assert received.value.description is A.ILLEGAL_PARAMETER
-
-
-def _greased_client_state(pair: ConnectionPair, hello: ClientHello) -> bytes:
-    """Make the client believe it sent ``hello`` (so transcripts agree) and return its record."""
-    raw = encode_message(hello)
-    pair.client._state = dataclasses.replace(pair.client._state, hello=hello, hello_raw=raw)  # type: ignore[type-var]
-    return record(ContentType.HANDSHAKE, raw, version=0x0301)
-
-
-def _psk_offer() -> ext.OfferedPsks:
-    return ext.OfferedPsks(identities=(ext.PskIdentity(identity=b"ticket-from-elsewhere", obfuscated_ticket_age=7),), binders=(bytes(32),))
-
-
-@pytest.mark.xfail(strict=True, reason="server/hello.py ignores pre_shared_key entirely and does not check for psk_key_exchange_modes")
-def test_pre_shared_key_without_psk_key_exchange_modes(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.9 / §9.2: a pre_shared_key offer without psk_key_exchange_modes MUST be refused (missing_extension)."""
-    hello = replace_ext(client_hello(pair), drop=ext.PskKeyExchangeModes, add=(_psk_offer(),))
-    wire = handshake_record(hello)
-    expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerMisbehaved, None, A.MISSING_EXTENSION)
-
-
-@pytest.mark.xfail(strict=True, reason="server has no early-data skipping: a rejected 0-RTT record fails with BadRecordMac under the handshake key")
-def test_server_skips_rejected_early_data(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.10: a server that rejects 0-RTT skips records that fail deprotection, up to max_early_data_size."""
-    hello = replace_ext(client_hello(pair), add=(ext.EarlyDataIndication(), _psk_offer()))
-    early = record(ContentType.APPLICATION_DATA, bytes(64))  # 0-RTT data under keys the server never derived
-    pair.server_events += pair.server.receive_bytes(_greased_client_state(pair, hello) + early)
-    pair.handshake()
-    pair.transfer(b"after rejected early data")
-
-
-@pytest.mark.xfail(strict=True, reason="client/tls13.py ExpectEncryptedExtensions accepts max_fragment_length and record_size_limit together")
-def test_client_refuses_both_record_size_limit_and_max_fragment_length(client_config: ClientConfig, server_config: ServerConfig) -> None:
-    """RFC 8449 §5: a client MUST treat receipt of both max_fragment_length and record_size_limit as fatal (illegal_parameter)."""
-    from handclasp.wire.enums import MaxFragmentLength
-
-    client = dataclasses.replace(client_config, record_size_limit=1024, max_fragment_length=1024)
-    pair = ConnectionPair.make(client, server_config)
-
-    def edit(msgs: list[Message]) -> list[Message]:
-        both = (ext.RecordSizeLimit(limit=1024), ext.MaxFragmentLengthExt(code=MaxFragmentLength.LEN_1024))
-        return [EncryptedExtensions(extensions=both) if isinstance(m, EncryptedExtensions) else m for m in msgs]
-
-    wire = rewrite_encrypted_flight(pair, edit)
-    expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, None, A.ILLEGAL_PARAMETER, peer=pair.server)
 
 
 def test_max_fragment_length_echo_mismatch(client_config: ClientConfig, server_config: ServerConfig) -> None:
@@ -1067,3 +995,233 @@ def test_bad_certificate_request_in_the_handshake(
     alert = A.ILLEGAL_PARAMETER if variant == "context" else A.MISSING_EXTENSION
     wire = rewrite_encrypted_flight(pair, edit)
     expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, reason, alert, peer=pair.server)
+
+
+def test_empty_certificate_verify_signature(pair: ConnectionPair) -> None:
+    """RFC 8446 §4.4.3: signature<0..2^16-1> may be empty on the wire; it then fails verification (decrypt_error)."""
+    def edit(msgs: list[Message]) -> list[Message]:
+        return [dataclasses.replace(m, signature=b"") if isinstance(m, CertificateVerify) else m for m in msgs]
+
+    wire = rewrite_encrypted_flight(pair, edit)
+    expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, M.BAD_SIGNATURE, A.DECRYPT_ERROR, peer=pair.server)
+
+
+def test_partial_handshake_message_at_eof(done: ConnectionPair) -> None:
+    """RFC 8446 §6.1: EOF in the middle of a handshake message is a truncation, not a clean close."""
+    wire = done.server._records.encode(ContentType.HANDSHAKE, b"\x04\x00\x00\x20\x00")
+    assert done.client.receive_bytes(wire) == []
+    expect_failure(done.client, lambda: done.client.receive_bytes(b""), PeerMisbehaved, M.TRUNCATED_AT_EOF, A.DECODE_ERROR)
+
+
+def rewrite_client_flight(pair: ConnectionPair, edit: Callable[[list[Message]], list[Message]]) -> bytes:
+    """The client's second flight (Certificate, CertificateVerify, Finished) edited and re-protected."""
+    capture = SecretCapture()
+    pair.client._ctx.keylog = capture  # type: ignore[assignment]
+    pair.client_to_server()
+    pair.server_to_client()
+    params = pair.client._ctx.suite()
+    secret = capture.secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]
+    reader = RecordLayer(is_client=False)
+    reader.set_read_key(params, secret)
+    handshake, plain = b"", b""
+    for content_type, payload in split_records(pair.client.data_to_send()):
+        if content_type == ContentType.APPLICATION_DATA:
+            reader.feed(record(content_type, payload))
+            inner = reader.next_record()
+            assert inner is not None and inner[0] == ContentType.HANDSHAKE
+            handshake += inner[1]
+        else:
+            plain += record(content_type, payload)
+    writer = RecordLayer(is_client=True)
+    writer.set_write_key(params, secret)
+    return plain + writer.encode(ContentType.HANDSHAKE, b"".join(encode_message(m) for m in edit(split_messages(handshake))))
+
+
+@pytest.fixture
+def auth_pair(test_pki: object, client_config: ClientConfig, server_config: ServerConfig) -> ConnectionPair:
+    server = dataclasses.replace(server_config, client_auth="require", client_cadata=test_pki.ca.root_pem)  # type: ignore[attr-defined]
+    client = dataclasses.replace(client_config, certificate=test_pki.client)  # type: ignore[attr-defined]
+    return ConnectionPair.make(client, server)
+
+
+def test_rewritten_client_flight_without_edits_still_completes(auth_pair: ConnectionPair) -> None:
+    """Control for the client-flight rewriting tests below: an unedited re-protection is accepted."""
+    wire = rewrite_client_flight(auth_pair, lambda msgs: msgs)
+    auth_pair.server.receive_bytes(wire)
+    assert auth_pair.server.handshake_complete
+
+
+def test_client_certificate_with_a_request_context(auth_pair: ConnectionPair) -> None:
+    """RFC 8446 §4.4.2: in the handshake, the client's certificate_request_context is empty (illegal_parameter)."""
+    def edit(msgs: list[Message]) -> list[Message]:
+        return [dataclasses.replace(m, certificate_request_context=b"\x01") if isinstance(m, Certificate13) else m for m in msgs]
+
+    wire = rewrite_client_flight(auth_pair, edit)
+    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT, A.ILLEGAL_PARAMETER)
+
+
+def test_client_certificate_verify_with_an_unoffered_scheme(auth_pair: ConnectionPair) -> None:
+    """RFC 8446 §4.4.3: the client's scheme MUST be one from the CertificateRequest (illegal_parameter)."""
+    from handclasp.wire.enums import SignatureScheme
+
+    def edit(msgs: list[Message]) -> list[Message]:
+        return [dataclasses.replace(m, algorithm=SignatureScheme.RSA_PKCS1_SHA256) if isinstance(m, CertificateVerify) else m for m in msgs]
+
+    wire = rewrite_client_flight(auth_pair, edit)
+    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.UNOFFERED_SIGNATURE_SCHEME, A.ILLEGAL_PARAMETER)
+
+
+def test_client_certificate_verify_with_a_bad_signature(auth_pair: ConnectionPair) -> None:
+    """RFC 8446 §4.4.3: a client CertificateVerify that does not verify is decrypt_error."""
+    def edit(msgs: list[Message]) -> list[Message]:
+        return [dataclasses.replace(m, signature=bytes(len(m.signature))) if isinstance(m, CertificateVerify) else m for m in msgs]
+
+    wire = rewrite_client_flight(auth_pair, edit)
+    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.BAD_SIGNATURE, A.DECRYPT_ERROR)
+
+
+# --- mutated flights never crash --------------------------------------------------------------------
+
+_FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def _mutate(wire: bytes, edits: list[tuple[int, int]], start: int = 5) -> bytes:
+    out = bytearray(wire)
+    for position, value in edits:
+        out[start + position % (len(out) - start)] = value
+    return bytes(out)
+
+
+_edits = st.lists(st.tuples(st.integers(0, 2**16), st.integers(0, 255)), min_size=1, max_size=3)
+
+
+@_FUZZ
+@given(edits=_edits)
+def test_mutated_client_hello_never_crashes_the_server(client_config: ClientConfig, server_config: ServerConfig, edits: list[tuple[int, int]]) -> None:
+    """RFC 8446 §6.2: whatever the peer sends, the answer is an alert, never an internal error."""
+    pair = ConnectionPair.make(client_config, server_config)
+    wire = _mutate(pair.client.data_to_send(), edits)
+    try:
+        pair.server.receive_bytes(wire)
+    except InternalError:
+        raise
+    except TLSError as error:
+        assert pair.server.phase is Phase.FAILED
+        assert error.alert is None or pair.server.data_to_send()
+
+
+@_FUZZ
+@given(edits=_edits)
+def test_mutated_server_hello_never_crashes_the_client(client_config: ClientConfig, server_config: ServerConfig, edits: list[tuple[int, int]]) -> None:
+    """RFC 8446 §6.2: whatever the peer sends, the answer is an alert, never an internal error."""
+    pair = ConnectionPair.make(client_config, server_config)
+    pair.client_to_server()
+    flight = pair.server.data_to_send()
+    hello_end = 5 + int.from_bytes(flight[3:5], "big")
+    wire = _mutate(flight[:hello_end], edits) + flight[hello_end:]
+    try:
+        pair.client.receive_bytes(wire)
+    except InternalError:
+        raise
+    except TLSError as error:
+        assert pair.client.phase is Phase.FAILED
+        assert error.alert is None or pair.client.data_to_send()
+
+
+# --- known bugs outside wire/ (xfail strict: each starts passing, and so fails, once fixed) --------
+
+
+def _greased_client_state(pair: ConnectionPair, hello: ClientHello) -> bytes:
+    """Make the client believe it sent ``hello`` (so transcripts agree) and return its record."""
+    raw = encode_message(hello)
+    pair.client._state = dataclasses.replace(pair.client._state, hello=hello, hello_raw=raw)  # type: ignore[type-var]
+    return record(ContentType.HANDSHAKE, raw, version=0x0301)
+
+
+
+def _psk_offer() -> ext.OfferedPsks:
+    return ext.OfferedPsks(identities=(ext.PskIdentity(identity=b"ticket-from-elsewhere", obfuscated_ticket_age=7),), binders=(bytes(32),))
+
+
+
+@pytest.mark.xfail(strict=True, reason="common/limits.py: TemperCounters.key_update() is never called, so MAX_KEY_UPDATES_IN_A_ROW is not enforced")
+def test_too_many_key_updates_in_a_row(done: ConnectionPair) -> None:
+    """RFC 8446 §4.6.3 (DoS limit): KeyUpdates without application data between them are bounded."""
+    from handclasp.common.limits import MAX_KEY_UPDATES_IN_A_ROW
+
+    for _ in range(MAX_KEY_UPDATES_IN_A_ROW):
+        done.client.key_update(request_peer=False)
+    done.client_to_server()
+    done.client.key_update(request_peer=False)
+    expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_KEY_UPDATES, A.UNEXPECTED_MESSAGE)
+
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="record/layer.py refuses a plaintext alert once a read key is set, before any record decrypted "
+    "(OpenSSL ENC_READ_STATE_ALLOW_PLAIN_ALERTS); the server reports UNPROTECTED_RECORD instead",
+)
+def test_server_reports_the_clients_plaintext_alert_after_server_hello(pair: ConnectionPair) -> None:
+    """RFC 8446 §6: alerts use the sender's current state, so a client rejecting ServerHello alerts in plaintext."""
+    hello, _ = server_hello_flight(pair)
+    bad = dataclasses.replace(hello, legacy_session_id_echo=bytes(32))
+    expect_failure(pair.client, _client_gets(pair, bad), PeerMisbehaved, M.WRONG_SESSION_ID_ECHO, A.ILLEGAL_PARAMETER)
+    with pytest.raises(AlertReceived) as received:
+        pair.server.receive_bytes(alert_record(AlertLevel.FATAL, A.ILLEGAL_PARAMETER))
+    assert received.value.description is A.ILLEGAL_PARAMETER
+
+
+
+@pytest.mark.xfail(strict=True, reason="server/hello.py ignores pre_shared_key entirely and does not check for psk_key_exchange_modes")
+def test_pre_shared_key_without_psk_key_exchange_modes(pair: ConnectionPair) -> None:
+    """RFC 8446 §4.2.9 / §9.2: a pre_shared_key offer without psk_key_exchange_modes MUST be refused (missing_extension)."""
+    hello = replace_ext(client_hello(pair), drop=ext.PskKeyExchangeModes, add=(_psk_offer(),))
+    wire = handshake_record(hello)
+    expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerMisbehaved, None, A.MISSING_EXTENSION)
+
+
+
+@pytest.mark.xfail(strict=True, reason="server has no early-data skipping: a rejected 0-RTT record fails with BadRecordMac under the handshake key")
+def test_server_skips_rejected_early_data(pair: ConnectionPair) -> None:
+    """RFC 8446 §4.2.10: a server that rejects 0-RTT skips records that fail deprotection, up to max_early_data_size."""
+    hello = replace_ext(client_hello(pair), add=(ext.EarlyDataIndication(), _psk_offer()))
+    early = record(ContentType.APPLICATION_DATA, bytes(64))  # 0-RTT data under keys the server never derived
+    pair.server_events += pair.server.receive_bytes(_greased_client_state(pair, hello) + early)
+    pair.handshake()
+    pair.transfer(b"after rejected early data")
+
+
+
+@pytest.mark.xfail(strict=True, reason="client/tls13.py ExpectEncryptedExtensions accepts max_fragment_length and record_size_limit together")
+def test_client_refuses_both_record_size_limit_and_max_fragment_length(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8449 §5: a client MUST treat receipt of both max_fragment_length and record_size_limit as fatal (illegal_parameter)."""
+    from handclasp.wire.enums import MaxFragmentLength
+
+    client = dataclasses.replace(client_config, record_size_limit=1024, max_fragment_length=1024)
+    pair = ConnectionPair.make(client, server_config)
+
+    def edit(msgs: list[Message]) -> list[Message]:
+        both = (ext.RecordSizeLimit(limit=1024), ext.MaxFragmentLengthExt(code=MaxFragmentLength.LEN_1024))
+        return [EncryptedExtensions(extensions=both) if isinstance(m, EncryptedExtensions) else m for m in msgs]
+
+    wire = rewrite_encrypted_flight(pair, edit)
+    expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, None, A.ILLEGAL_PARAMETER, peer=pair.server)
+
+
+
+@pytest.mark.xfail(strict=True, reason="server/tls13.py ExpectClientCertificate never checks CertificateEntry extensions against its CertificateRequest")
+def test_client_certificate_entry_with_an_unrequested_extension(auth_pair: ConnectionPair) -> None:
+    """RFC 8446 §4.2/§4.4.2: Certificate extensions must answer the CertificateRequest's; others are unsupported_extension."""
+    def edit(msgs: list[Message]) -> list[Message]:
+        out: list[Message] = []
+        for m in msgs:
+            if isinstance(m, Certificate13):
+                status = ext.OpaqueExtension(extension_type=ext.ExtensionType.STATUS_REQUEST, data=b"\x01\x00\x00\x01x")
+                first = dataclasses.replace(m.certificate_list[0], extensions=(status,))
+                m = dataclasses.replace(m, certificate_list=(first, *m.certificate_list[1:]))
+            out.append(m)
+        return out
+
+    wire = rewrite_client_flight(auth_pair, edit)
+    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.UNSOLICITED_EXTENSION, A.UNSUPPORTED_EXTENSION)

@@ -194,7 +194,7 @@ MESSAGE_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg]
             max_size=3,
         ).map(tuple),
     ),
-    CertificateVerify: st.builds(CertificateVerify, algorithm=schemes, signature=st.binary(min_size=1, max_size=80)),
+    CertificateVerify: st.builds(CertificateVerify, algorithm=schemes, signature=st.binary(max_size=80)),
     Finished: st.builds(Finished, verify_data=st.binary(max_size=64)),
     NewSessionTicket13: st.builds(
         NewSessionTicket13,

@@ -257,7 +257,8 @@ class CertificateVerify:
     @classmethod
     def decode(cls, r: Reader) -> Self:
         algorithm = SignatureScheme(r.uint16())
-        return cls(algorithm=algorithm, signature=r.vector(2, min_len=1))
+        # RFC 8446 §4.4.3: signature<0..2^16-1>; an empty one is well-formed and fails verification.
+        return cls(algorithm=algorithm, signature=r.vector(2))
 
     def encode(self, w: Writer) -> None:
         w.uint16(self.algorithm)
