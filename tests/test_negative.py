@@ -437,6 +437,13 @@ def test_client_hello_offering_only_tls12_in_supported_versions(pair: Connection
     expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerIncompatible, Incompatibility.NO_SHARED_VERSION, A.PROTOCOL_VERSION)
 
 
+def test_ssl3_client_hello_without_supported_versions(pair: ConnectionPair) -> None:
+    """RFC 8446 §D.5 / RFC 7568: a client offering only SSL 3.0 gets protocol_version."""
+    hello = replace_ext(client_hello(pair), drop=ext.SupportedVersionsClientHello)
+    wire = handshake_record(dataclasses.replace(hello, legacy_version=ProtocolVersion.SSL3))
+    expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerIncompatible, Incompatibility.LEGACY_VERSION_OFFERED_ONLY, A.PROTOCOL_VERSION)
+
+
 @pytest.mark.parametrize(
     ("drop", "reason"),
     [
@@ -1128,9 +1135,6 @@ def test_mutated_server_hello_never_crashes_the_client(client_config: ClientConf
         assert error.alert is None or pair.client.data_to_send()
 
 
-# --- known bugs outside wire/ (xfail strict: each starts passing, and so fails, once fixed) --------
-
-
 def _greased_client_state(pair: ConnectionPair, hello: ClientHello) -> bytes:
     """Make the client believe it sent ``hello`` (so transcripts agree) and return its record."""
     raw = encode_message(hello)
@@ -1138,10 +1142,52 @@ def _greased_client_state(pair: ConnectionPair, hello: ClientHello) -> bytes:
     return record(ContentType.HANDSHAKE, raw, version=0x0301)
 
 
-
 def _psk_offer() -> ext.OfferedPsks:
     return ext.OfferedPsks(identities=(ext.PskIdentity(identity=b"ticket-from-elsewhere", obfuscated_ticket_age=7),), binders=(bytes(32),))
 
+
+# --- found by this file and since fixed (regression tests) -----------------------------------------
+
+
+def test_pre_shared_key_without_psk_key_exchange_modes(pair: ConnectionPair) -> None:
+    """RFC 8446 §4.2.9 / §9.2: a pre_shared_key offer without psk_key_exchange_modes MUST be refused (missing_extension)."""
+    hello = replace_ext(client_hello(pair), drop=ext.PskKeyExchangeModes, add=(_psk_offer(),))
+    wire = handshake_record(hello)
+    expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerMisbehaved, M.MISSING_PSK_KEY_EXCHANGE_MODES, A.MISSING_EXTENSION)
+
+
+def test_client_refuses_both_record_size_limit_and_max_fragment_length(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8449 §5: a client MUST treat receipt of both max_fragment_length and record_size_limit as fatal (illegal_parameter)."""
+    from handclasp.wire.enums import MaxFragmentLength
+
+    client = dataclasses.replace(client_config, record_size_limit=1024, max_fragment_length=1024)
+    pair = ConnectionPair.make(client, server_config)
+
+    def edit(msgs: list[Message]) -> list[Message]:
+        both = (ext.RecordSizeLimit(limit=1024), ext.MaxFragmentLengthExt(code=MaxFragmentLength.LEN_1024))
+        return [EncryptedExtensions(extensions=both) if isinstance(m, EncryptedExtensions) else m for m in msgs]
+
+    wire = rewrite_encrypted_flight(pair, edit)
+    expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, M.BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH, A.ILLEGAL_PARAMETER, peer=pair.server)
+
+
+def test_client_certificate_entry_with_an_unrequested_extension(auth_pair: ConnectionPair) -> None:
+    """RFC 8446 §4.2/§4.4.2: Certificate extensions must answer the CertificateRequest's; others are unsupported_extension."""
+    def edit(msgs: list[Message]) -> list[Message]:
+        out: list[Message] = []
+        for m in msgs:
+            if isinstance(m, Certificate13):
+                status = ext.OpaqueExtension(extension_type=ext.ExtensionType.STATUS_REQUEST, data=b"\x01\x00\x00\x01x")
+                first = dataclasses.replace(m.certificate_list[0], extensions=(status,))
+                m = dataclasses.replace(m, certificate_list=(first, *m.certificate_list[1:]))
+            out.append(m)
+        return out
+
+    wire = rewrite_client_flight(auth_pair, edit)
+    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.UNSOLICITED_EXTENSION, A.UNSUPPORTED_EXTENSION)
+
+
+# --- known bugs outside wire/ (xfail strict: each starts passing, and so fails, once fixed) --------
 
 
 @pytest.mark.xfail(strict=True, reason="common/limits.py: TemperCounters.key_update() is never called, so MAX_KEY_UPDATES_IN_A_ROW is not enforced")
@@ -1154,7 +1200,6 @@ def test_too_many_key_updates_in_a_row(done: ConnectionPair) -> None:
     done.client_to_server()
     done.client.key_update(request_peer=False)
     expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_KEY_UPDATES, A.UNEXPECTED_MESSAGE)
-
 
 
 @pytest.mark.xfail(
@@ -1172,16 +1217,6 @@ def test_server_reports_the_clients_plaintext_alert_after_server_hello(pair: Con
     assert received.value.description is A.ILLEGAL_PARAMETER
 
 
-
-@pytest.mark.xfail(strict=True, reason="server/hello.py ignores pre_shared_key entirely and does not check for psk_key_exchange_modes")
-def test_pre_shared_key_without_psk_key_exchange_modes(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.9 / §9.2: a pre_shared_key offer without psk_key_exchange_modes MUST be refused (missing_extension)."""
-    hello = replace_ext(client_hello(pair), drop=ext.PskKeyExchangeModes, add=(_psk_offer(),))
-    wire = handshake_record(hello)
-    expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerMisbehaved, None, A.MISSING_EXTENSION)
-
-
-
 @pytest.mark.xfail(strict=True, reason="server has no early-data skipping: a rejected 0-RTT record fails with BadRecordMac under the handshake key")
 def test_server_skips_rejected_early_data(pair: ConnectionPair) -> None:
     """RFC 8446 §4.2.10: a server that rejects 0-RTT skips records that fail deprotection, up to max_early_data_size."""
@@ -1192,36 +1227,29 @@ def test_server_skips_rejected_early_data(pair: ConnectionPair) -> None:
     pair.transfer(b"after rejected early data")
 
 
-
-@pytest.mark.xfail(strict=True, reason="client/tls13.py ExpectEncryptedExtensions accepts max_fragment_length and record_size_limit together")
-def test_client_refuses_both_record_size_limit_and_max_fragment_length(client_config: ClientConfig, server_config: ServerConfig) -> None:
-    """RFC 8449 §5: a client MUST treat receipt of both max_fragment_length and record_size_limit as fatal (illegal_parameter)."""
-    from handclasp.wire.enums import MaxFragmentLength
-
-    client = dataclasses.replace(client_config, record_size_limit=1024, max_fragment_length=1024)
-    pair = ConnectionPair.make(client, server_config)
-
-    def edit(msgs: list[Message]) -> list[Message]:
-        both = (ext.RecordSizeLimit(limit=1024), ext.MaxFragmentLengthExt(code=MaxFragmentLength.LEN_1024))
-        return [EncryptedExtensions(extensions=both) if isinstance(m, EncryptedExtensions) else m for m in msgs]
-
-    wire = rewrite_encrypted_flight(pair, edit)
-    expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, None, A.ILLEGAL_PARAMETER, peer=pair.server)
+def test_no_key_update_is_sent_after_close_notify(done: ConnectionPair) -> None:
+    """RFC 8446 §6.1: after close_notify the sender sends no more messages, not even a requested KeyUpdate."""
+    done.client.close()
+    closing = done.client.data_to_send()
+    assert len(split_records(closing)) == 1
+    done.server.key_update(request_peer=True)
+    done.server_to_client()
+    assert done.client.data_to_send() == b""
 
 
-
-@pytest.mark.xfail(strict=True, reason="server/tls13.py ExpectClientCertificate never checks CertificateEntry extensions against its CertificateRequest")
-def test_client_certificate_entry_with_an_unrequested_extension(auth_pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2/§4.4.2: Certificate extensions must answer the CertificateRequest's; others are unsupported_extension."""
-    def edit(msgs: list[Message]) -> list[Message]:
-        out: list[Message] = []
-        for m in msgs:
-            if isinstance(m, Certificate13):
-                status = ext.OpaqueExtension(extension_type=ext.ExtensionType.STATUS_REQUEST, data=b"\x01\x00\x00\x01x")
-                first = dataclasses.replace(m.certificate_list[0], extensions=(status,))
-                m = dataclasses.replace(m, certificate_list=(first, *m.certificate_list[1:]))
-            out.append(m)
-        return out
-
-    wire = rewrite_client_flight(auth_pair, edit)
-    expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.UNSOLICITED_EXTENSION, A.UNSUPPORTED_EXTENSION)
+@pytest.mark.xfail(
+    strict=True,
+    reason="connection.py: close() during the handshake sets Closed but keeps running the handshake states: "
+    "the client then sends its dummy CCS after close_notify and blames the server's CCS (UNEXPECTED_CCS)",
+)
+def test_close_during_the_handshake_sends_nothing_more_and_blames_no_one(pair: ConnectionPair) -> None:
+    """RFC 8446 §6.1: after close_notify nothing more is sent; the peer's in-flight handshake is no misbehaviour."""
+    pair.client_to_server()
+    pair.client.close()
+    assert split_records(pair.client.data_to_send()) == [(ContentType.ALERT, bytes((AlertLevel.WARNING, A.CLOSE_NOTIFY)))]
+    flight = pair.server.data_to_send()
+    try:
+        pair.client.receive_bytes(flight)
+    except TLSError as error:
+        assert not isinstance(error, PeerMisbehaved), error
+    assert pair.client.data_to_send() == b""

@@ -79,6 +79,8 @@ class Misbehaviour(enum.Enum):
     EXTENSION_NOT_ALLOWED = "extension_not_allowed_in_message"
     UNSOLICITED_EXTENSION = "unsolicited_extension"
     PRE_SHARED_KEY_NOT_LAST = "pre_shared_key_not_last"
+    MISSING_PSK_KEY_EXCHANGE_MODES = "pre_shared_key_without_psk_key_exchange_modes"
+    BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH = "both_record_size_limit_and_max_fragment_length"
     DUPLICATE_KEY_SHARE = "duplicate_key_share"
     PSK_BINDERS_MISMATCH = "psk_binders_do_not_match_identities"
     # hello negotiation
@@ -266,6 +268,8 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.EXTENSION_NOT_ALLOWED: _A.ILLEGAL_PARAMETER,
     Misbehaviour.UNSOLICITED_EXTENSION: _A.UNSUPPORTED_EXTENSION,
     Misbehaviour.PRE_SHARED_KEY_NOT_LAST: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.MISSING_PSK_KEY_EXCHANGE_MODES: _A.MISSING_EXTENSION,
+    Misbehaviour.BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH: _A.ILLEGAL_PARAMETER,
     Misbehaviour.DUPLICATE_KEY_SHARE: _A.ILLEGAL_PARAMETER,
     Misbehaviour.PSK_BINDERS_MISMATCH: _A.ILLEGAL_PARAMETER,
     Misbehaviour.SERVER_SELECTED_UNOFFERED_VERSION: _A.ILLEGAL_PARAMETER,

@@ -451,3 +451,69 @@ def test_grease_values_round_trip_through_a_client_hello() -> None:
     assert isinstance(decoded, ClientHello)
     assert decoded.cipher_suites[0].name == "UNKNOWN_0x0a0a"
     assert repr(decoded.cipher_suites[0]) == "<CipherSuite.UNKNOWN_0x0a0a: 2570>"
+
+
+# --- RFC 8448 vectors: real messages decode and re-encode byte for byte -----------------------------
+
+
+def _rfc8448():  # type: ignore[no-untyped-def]
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "crypto"))
+    import rfc8448
+
+    return rfc8448
+
+
+def _server_flight_messages() -> list[bytes]:
+    from handclasp.crypto.suites import TLS13_SUITES
+    from handclasp.record.layer import RecordLayer
+
+    v = _rfc8448()
+    layer = RecordLayer(is_client=True)
+    layer.set_read_key(TLS13_SUITES[CipherSuite.TLS_AES_128_GCM_SHA256], v.SERVER_HANDSHAKE_TRAFFIC)
+    layer.feed(v.SERVER_FLIGHT_RECORD)
+    inner = layer.next_record()
+    assert inner is not None and inner[0] == ContentType.HANDSHAKE
+    out, payload, pos = [], inner[1], 0
+    while pos < len(payload):
+        end = pos + 4 + int.from_bytes(payload[pos + 1 : pos + 4], "big")
+        out.append(payload[pos:end])
+        pos = end
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["CLIENT_HELLO", "SERVER_HELLO", "HRR_CLIENT_HELLO_1", "HELLO_RETRY_REQUEST", "HRR_CLIENT_HELLO_2",
+     "HRR_SERVER_HELLO", "SERVER_FINISHED_MESSAGE", "CERTIFICATE_VERIFY_MESSAGE"],
+)
+def test_rfc8448_messages_round_trip_byte_for_byte(name: str) -> None:
+    raw = getattr(_rfc8448(), name)
+    msg = decode_message(*split(raw))
+    assert encode_message(msg) == raw
+    expected = {"HELLO_RETRY_REQUEST": HelloRetryRequest, "SERVER_FINISHED_MESSAGE": Finished,
+                "CERTIFICATE_VERIFY_MESSAGE": CertificateVerify}.get(name)
+    if expected is not None:
+        assert type(msg) is expected
+
+
+def test_rfc8448_client_hello_fields() -> None:
+    hello = decode_message(*split(_rfc8448().CLIENT_HELLO))
+    assert isinstance(hello, ClientHello)
+    assert hello.cipher_suites == (CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384)
+    assert ext.find(hello.extensions, ext.ServerNameList) == ext.ServerNameList(host_name="server")
+    # renegotiation_info and session_ticket are TLS 1.2 extensions a 1.3 ClientHello may carry: kept opaque.
+    opaque = {e.extension_type for e in hello.extensions if isinstance(e, OpaqueExtension)}
+    assert opaque == {ExtensionType.RENEGOTIATION_INFO, ExtensionType.SESSION_TICKET}
+    assert ext.find(hello.extensions, ext.RecordSizeLimit) == ext.RecordSizeLimit(limit=0x4001)
+
+
+def test_rfc8448_encrypted_flight_round_trips_byte_for_byte() -> None:
+    messages = _server_flight_messages()
+    decoded = [decode_message(*split(raw)) for raw in messages]
+    assert [type(m) for m in decoded] == [EncryptedExtensions, Certificate13, CertificateVerify, Finished]
+    assert [encode_message(m) for m in decoded] == messages
+    assert messages[2] == _rfc8448().CERTIFICATE_VERIFY_MESSAGE
+    assert messages[3] == _rfc8448().SERVER_FINISHED_MESSAGE

@@ -85,6 +85,9 @@ class ExpectEncryptedExtensions:
             ctx.alpn_protocol = alpn.protocols[0].decode("latin-1")
         size_limit = find(msg.extensions, RecordSizeLimit)
         fragment = find(msg.extensions, MaxFragmentLengthExt)
+        if fragment is not None and size_limit is not None:
+            # RFC 8449 §5: a client MUST treat receipt of both as fatal.
+            raise PeerMisbehaved(Misbehaviour.BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH)
         if fragment is not None and self.config.max_fragment_length != 1 << (8 + fragment.code):
             # RFC 6066 §4: the server must echo the requested value.
             raise PeerMisbehaved(Misbehaviour.MAX_FRAGMENT_LENGTH_MISMATCH)

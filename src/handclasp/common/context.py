@@ -43,6 +43,11 @@ class Output(Protocol):
 
     def log_secret(self, label: str, secret: bytes) -> None: ...
 
+    @property
+    def is_write_closed(self) -> bool:
+        """We sent close_notify: nothing more may be written (RFC 8446 §6.1)."""
+        ...
+
 
 @dataclass(slots=True)
 class HandshakeContext:

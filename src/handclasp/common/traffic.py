@@ -143,7 +143,8 @@ class Traffic:
         state = replace(self, read_secret=read_secret)
         requested = msg.request_update is KeyUpdateRequest.UPDATE_REQUESTED
         out.emit(KeyUpdated(sending=False, update_requested=requested))
-        if requested:
+        # RFC 8446 §6.1: after our close_notify we write nothing, not even the answering KeyUpdate.
+        if requested and not out.is_write_closed:
             state = state.update_own_keys(out, request_peer=False)
         return state
 

@@ -32,6 +32,8 @@ from handclasp.wire.extensions import (
     KeyShareClientHello,
     KeyShareEntry,
     KeyShareHelloRetryRequest,
+    OfferedPsks,
+    PskKeyExchangeModes,
     ServerNameList,
     SignatureAlgorithms,
     SupportedGroups,
@@ -85,6 +87,9 @@ class ExpectClientHello:
                 raise PeerMisbehaved(Misbehaviour.KEY_SHARE_GROUP_NOT_IN_SUPPORTED_GROUPS, share.group.name)
         if self.retry is not None:
             self._check_retry(hello, suite, shares)
+        # RFC 8446 §4.2.9: a pre_shared_key offer without psk_key_exchange_modes is missing_extension.
+        if find(hello.extensions, OfferedPsks) is not None and find(hello.extensions, PskKeyExchangeModes) is None:
+            raise PeerMisbehaved(Misbehaviour.MISSING_PSK_KEY_EXCHANGE_MODES)
 
         group, chosen = _select_group(config, groups.groups, shares.client_shares)
         if chosen is None:

@@ -186,6 +186,10 @@ class ExpectClientCertificate:
                 raise CertificateVerifyError(CertificateProblem.REQUIRED, "client sent no certificate")
             transcript.update(raw)
             return ExpectClientFinished(config=self.config, secrets=self.secrets, server_app=self.server_app, client_proof=None)
+        for entry in msg.certificate_list:
+            # RFC 8446 §4.4.2: entry extensions must answer our CertificateRequest, which asks for none.
+            if entry.extensions:
+                raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, entry.extensions[0].extension_type.name)
         verifier = self.config.resolved_client_verifier
         assert verifier is not None
         chain = [entry.cert_data for entry in msg.certificate_list]
