@@ -303,3 +303,31 @@ def test_exported_keying_material_agrees_on_both_sides(client_config: ClientConf
     b = pair.server.export_keying_material(b"EXPERIMENTAL handclasp", b"ctx", 32)
     assert a == b and len(a) == 32
     assert a != pair.client.export_keying_material(b"EXPERIMENTAL handclasp", b"other", 32)
+
+
+def test_client_picks_the_certificate_the_request_can_accept(test_pki: pki.PKI, client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8446 §4.4.2.3: the client certificate must sign with a scheme from the CertificateRequest."""
+    ed_client = test_pki.ca.issue([pki.CLIENT_NAME], "ed25519", client=True)
+    server = dataclasses.replace(
+        server_config, client_auth="require", client_cadata=test_pki.ca.root_pem,
+        signature_schemes=(SignatureScheme.ECDSA_SECP256R1_SHA256,),
+    )
+    client = dataclasses.replace(client_config, certificates=(ed_client, test_pki.client))
+    pair = ConnectionPair.make(client, server)
+    pair.handshake()
+    _, s = pair.completions()
+    assert s.negotiated.peer_certificates[0] == test_pki.client.chain[0]
+
+
+def test_handshake_messages_fragment_across_tiny_records(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8446 §5.1: handshake messages may span records; RFC 8449 lets the client ask for 64-byte ones."""
+    from helpers import records
+
+    pair = ConnectionPair.make(dataclasses.replace(client_config, record_size_limit=64), server_config)
+    pair.client_to_server()
+    flight = pair.server.data_to_send()
+    assert len(records(flight)) > 10
+    assert all(len(r) <= 5 + 64 + 16 for r in records(flight)[3:])
+    pair.client_events += pair.client.receive_bytes(flight)
+    pair.client_to_server()
+    assert pair.client.handshake_complete and pair.server.handshake_complete

@@ -72,6 +72,7 @@ class ClientConfig:
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
     signature_schemes_cert: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES_CERT
     certificate: CertifiedKey | None = None
+    certificates: tuple[CertifiedKey, ...] = ()  # more client certificates, chosen per CertificateRequest
     keylog_filename: str | None = field(default_factory=_env_keylog)
     middlebox_compat: bool = True
     max_fragment_length: int | None = None
@@ -104,6 +105,11 @@ class ClientConfig:
         else:
             verifier = _LazyServerVerifier(self.cafile, self.cadata)
         object.__setattr__(self, "_server_verifier", verifier)
+
+    @property
+    def client_certificates(self) -> tuple[CertifiedKey, ...]:
+        """``certificate`` then ``certificates``: the order in which one is picked for a request."""
+        return ((self.certificate,) if self.certificate is not None else ()) + self.certificates
 
     @property
     def server_verifier(self) -> ServerCertVerifier:

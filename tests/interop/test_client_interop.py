@@ -191,15 +191,16 @@ def test_openssl_alpn(peer_pki: PeerPKI, cert: str) -> None:
     assert re.search(r"^ALPN protocols selected: http/1\.1$", output, re.MULTILINE)
 
 
-def test_openssl_alpn_no_overlap_means_no_alpn(peer_pki: PeerPKI) -> None:
-    """OpenSSL 3.0 s_server ignores a mismatch (no ALPN in EncryptedExtensions): we must see None."""
+def test_openssl_alpn_no_overlap_is_refused(peer_pki: PeerPKI) -> None:
+    """OpenSSL 3.0 s_server answers an ALPN mismatch with no_application_protocol (RFC 7301 §3.2)."""
     config = client_config(peer_pki.ca, alpn_protocols=("h2",))
     with _openssl(peer_pki, "server-ecdsa-p256", "-alpn", "http/1.1") as srv:
-        run, page = http_get(srv, config)
+        with pytest.raises(AlertReceived) as caught:
+            open_client(srv, config)
         output = _settled(srv)
-    assert run.tls.negotiated is not None and run.tls.negotiated.alpn_protocol is None
-    assert "ALPN protocols selected" not in output
-    assert parse_s_server_www(page)["status_ok"]
+    assert caught.value.description is AlertDescription.NO_APPLICATION_PROTOCOL
+    assert "ALPN protocols advertised by the client: h2" in output
+    assert any("(120)" in a for a in trace_view(output).alerts("sent")), trace_view(output).alerts("sent")
 
 
 @pytest.mark.parametrize("cert", sorted(SERVER_CERTS))

@@ -24,6 +24,7 @@ from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
 from handclasp.config import ClientConfig
 from handclasp.crypto.schedule13 import HandshakeSecret, finished_verify_data
+from handclasp.crypto.transcript import Transcript
 from handclasp.crypto.signatures import (
     SignatureVerified,
     certificate_verify_content,
@@ -34,6 +35,7 @@ from handclasp.crypto.signatures import (
 from handclasp.errors import Misbehaviour, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
+from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import ProtocolVersion, SignatureScheme
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
@@ -222,8 +224,7 @@ class ExpectFinished:
     def _send_client_certificate(self, ctx: HandshakeContext, request: CertificateRequest13, out: Output) -> None:
         """RFC 8446 §4.4.2: send our chain if a scheme fits the request, else an empty Certificate."""
         transcript = _transcript(ctx)
-        certified = self.config.certificate
-        scheme = _client_scheme(request, certified.private_key) if certified is not None else None
+        certified, scheme = _choose_client_certificate(self.config, request)
         entries: tuple[CertificateEntry, ...] = ()
         if certified is not None and scheme is not None:
             entries = tuple(CertificateEntry(cert_data=der) for der in certified.chain_der)
@@ -236,13 +237,17 @@ class ExpectFinished:
         transcript.update(out.send(CertificateVerify(algorithm=scheme, signature=signature)))
 
 
-def _client_scheme(request: CertificateRequest13, private_key: object) -> SignatureScheme | None:
+def _choose_client_certificate(
+    config: ClientConfig, request: CertificateRequest13
+) -> tuple[CertifiedKey | None, SignatureScheme | None]:
+    """RFC 8446 §4.4.2.3: the first certificate whose key can sign with a requested scheme."""
     algorithms = find(request.extensions, SignatureAlgorithms)
     offered = algorithms.schemes if algorithms is not None else ()
-    for scheme in schemes_for_key(private_key):  # type: ignore[arg-type]
-        if scheme in offered:
-            return scheme
-    return None
+    for certified in config.client_certificates:
+        for scheme in schemes_for_key(certified.private_key):
+            if scheme in offered and scheme in config.signature_schemes:
+                return certified, scheme
+    return None, None
 
 
 def _negotiated(ctx: HandshakeContext) -> Negotiated:
@@ -259,6 +264,6 @@ def _negotiated(ctx: HandshakeContext) -> Negotiated:
     )
 
 
-def _transcript(ctx: HandshakeContext):  # type: ignore[no-untyped-def]
+def _transcript(ctx: HandshakeContext) -> Transcript:
     assert ctx.transcript is not None
     return ctx.transcript

@@ -49,7 +49,7 @@ class RecordLayer:
         self._write_limit = MAX_PLAINTEXT
         # RFC 8446 §5.1: the initial ClientHello may carry legacy_record_version 0x0301.
         self._first_write = is_client
-        self._buffer = bytearray()
+        self._buffer: bytes | bytearray = b""  # exactly the unparsed bytes
 
     # --- write side
 
@@ -68,9 +68,12 @@ class RecordLayer:
     def encode(self, content_type: ContentType, payload: Buffer, *, padding: int = 0) -> bytes:
         """The wire bytes of ``payload`` as one or more records of ``content_type``."""
         length = len(payload)
+        protection = self._write
+        # Fast path (bulk data): one protected, unpadded, non-empty record.
+        if protection is not None and not padding and 0 < length <= self._write_limit and content_type != _CCS:
+            return protection.seal(payload, _TRAILERS.get(content_type) or bytes((content_type,)))
         if length == 0 and content_type != ContentType.APPLICATION_DATA:
             raise ValueError(f"empty {content_type.name} record")  # RFC 8446 §5.1
-        protection = self._write
         if protection is None or content_type == ContentType.CHANGE_CIPHER_SPEC:
             # RFC 8446 §5: change_cipher_spec is never protected.
             if padding:
@@ -110,12 +113,21 @@ class RecordLayer:
 
     def feed(self, data: Buffer) -> None:
         """Buffer received bytes; call ``next_record`` until it returns None."""
-        self._buffer += data
+        buffer = self._buffer
+        if not buffer:
+            # Nothing buffered: records are parsed straight from the caller's bytes (no copy of
+            # 16 KiB). Other bytes-likes are copied, as the caller may reuse them.
+            self._buffer = data if type(data) is bytes else bytearray(data)
+        elif type(buffer) is bytes:
+            self._buffer = bytearray(buffer) + data  # a partial record stays: grow it in place from now on
+        else:
+            buffer += data
 
     def next_record(self) -> tuple[ContentType, bytes] | None:
         """The next whole record's type and (decrypted) payload, or None if none is buffered."""
         buffer = self._buffer
-        if len(buffer) < _HEADER_LEN:
+        buffered = len(buffer)
+        if buffered < _HEADER_LEN:
             return None
         outer_type, major, length = _HEADER_CHECK.unpack_from(buffer)
         content_type = _RECORD_TYPES.get(outer_type)
@@ -123,23 +135,21 @@ class RecordLayer:
             raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
         if major != 3:
             raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
+        end = _HEADER_LEN + length
         protection = self._read
-        if protection is None or content_type is ContentType.CHANGE_CIPHER_SPEC:
+        if protection is None or content_type is _CCS:
             if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
                 raise RecordOverflow(length, MAX_PLAINTEXT)
-            end = _HEADER_LEN + length
-            if len(buffer) < end:
+            if buffered < end:
                 return None
-            with memoryview(buffer) as view:
-                payload = view[_HEADER_LEN:end].tobytes()
-            del buffer[:end]
-            return content_type, payload
+            payload = buffer[_HEADER_LEN:end]
+            self._consume(end)
+            return content_type, bytes(payload)
         if length > MAX_CIPHERTEXT:  # RFC 8446 §5.2
             raise RecordOverflow(length, MAX_CIPHERTEXT)
-        end = _HEADER_LEN + length
-        if len(buffer) < end:
+        if buffered < end:
             return None
-        if content_type is not ContentType.APPLICATION_DATA:
+        if content_type is not _APPLICATION_DATA:
             # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
             raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
         if length - AEAD_TAG_LEN > MAX_PLAINTEXT + 1:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
@@ -147,13 +157,22 @@ class RecordLayer:
         header = bytes(buffer[:_HEADER_LEN])  # RFC 8446 §5.2: additional_data is the record header
         nonce = protection.next_nonce()
         try:
-            # Decrypt straight from the receive buffer; the slice is never named, so no export outlives this.
-            with memoryview(buffer) as view:
-                inner = protection.aead.decrypt(nonce, view[_HEADER_LEN:end], header)
+            # Decrypt straight from the buffer; the view is never named, so no export outlives the call.
+            inner = protection.aead.decrypt(nonce, memoryview(buffer)[_HEADER_LEN:end], header)
         except InvalidTag:
             raise BadRecordMac() from None
-        del buffer[:end]
+        self._consume(end)
         return _unwrap_inner(inner)
+
+    def _consume(self, end: int) -> None:
+        """Drop the first ``end`` buffered bytes (a parsed record)."""
+        buffer = self._buffer
+        if type(buffer) is bytearray:
+            del buffer[:end]  # O(1) for a prefix
+        elif end == len(buffer):
+            self._buffer = b""
+        else:
+            self._buffer = bytearray(memoryview(buffer)[end:])  # one copy of the rest, then O(1) deletes
 
     @property
     def has_partial_record(self) -> bool:
@@ -193,8 +212,9 @@ class _Protection:
         return (self._iv ^ seq).to_bytes(self._iv_len, "big")
 
     def seal(self, content: Buffer, trailer: bytes) -> bytes:
+        """One protected record: header, then AEAD(content + trailer) with the header as AAD."""
         inner = b"".join((content, trailer))
-        header = _HEADER.pack(ContentType.APPLICATION_DATA, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
+        header = _HEADER.pack(_OPAQUE_TYPE, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
         return header + self.aead.encrypt(self.next_nonce(), inner, header)
 
 
@@ -236,6 +256,11 @@ _RECORD_TYPES: dict[int, ContentType] = {
         ContentType.APPLICATION_DATA,
     )
 }
+_CCS = ContentType.CHANGE_CIPHER_SPEC  # enum members as constants: cheaper on the per-record path
+_APPLICATION_DATA = ContentType.APPLICATION_DATA
+_OPAQUE_TYPE = int(ContentType.APPLICATION_DATA)  # RFC 8446 §5.2: outer type of every protected record
+# TLSInnerPlaintext trailers without padding: the real content type alone.
+_TRAILERS: dict[int, bytes] = {t: bytes((t,)) for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)}
 _INNER_TYPES: dict[int, ContentType] = {
     t: t for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)
 }
