@@ -24,7 +24,6 @@ from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
 from handclasp.config import ClientConfig
 from handclasp.crypto.schedule13 import HandshakeSecret, finished_verify_data
-from handclasp.crypto.transcript import Transcript
 from handclasp.crypto.signatures import (
     SignatureVerified,
     certificate_verify_content,
@@ -32,6 +31,7 @@ from handclasp.crypto.signatures import (
     sign,
     verify,
 )
+from handclasp.crypto.transcript import Transcript
 from handclasp.errors import Misbehaviour, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
