@@ -60,9 +60,10 @@ def test_sign_verify_round_trip(
     scheme: SignatureScheme, key_name: str, keys: dict[str, PrivateKeyTypes]
 ) -> None:
     private_key = keys[key_name]
+    tls12 = scheme.name.startswith("RSA_PKCS1")  # PKCS#1 v1.5 signs handshake messages only in TLS 1.2
     data = certificate_verify_content(True, hashlib.sha256(b"transcript").digest())
-    signature = sign(scheme, private_key, data)
-    proof = verify(scheme, private_key.public_key(), data, signature)
+    signature = sign(scheme, private_key, data, tls12=tls12)
+    proof = verify(scheme, private_key.public_key(), data, signature, tls12=tls12)
     assert isinstance(proof, SignatureVerified) and proof.scheme is scheme
 
 
@@ -73,8 +74,9 @@ def test_tampered_signature_is_bad_signature(
     """RFC 8446 §4.4.3: a CertificateVerify that does not verify → decrypt_error."""
     private_key = keys[key_name]
     public_key = private_key.public_key()
+    tls12 = scheme.name.startswith("RSA_PKCS1")
     data = b"signed content"
-    signature = sign(scheme, private_key, data)
+    signature = sign(scheme, private_key, data, tls12=tls12)
     flipped = signature[:-1] + bytes([signature[-1] ^ 1])
     for bad_data, bad_signature in (
         (data + b"!", signature),
@@ -83,7 +85,7 @@ def test_tampered_signature_is_bad_signature(
         (data, signature[:10]),
     ):
         with pytest.raises(PeerMisbehaved) as excinfo:
-            verify(scheme, public_key, bad_data, bad_signature)
+            verify(scheme, public_key, bad_data, bad_signature, tls12=tls12)
         assert excinfo.value.reason is Misbehaviour.BAD_SIGNATURE
         assert excinfo.value.alert is AlertDescription.DECRYPT_ERROR
 
@@ -194,3 +196,24 @@ def test_signature_verified_cannot_be_forged() -> None:
     with pytest.raises(TypeError):
         SignatureVerified(S.ED25519, _token=object())
     assert signatures._CONSTRUCTION_TOKEN is not None
+
+
+def test_pkcs1_never_verifies_a_tls13_handshake_signature(keys: dict[str, PrivateKeyTypes]) -> None:
+    """RFC 8446 §4.2.3: rsa_pkcs1_* is for certificates only in TLS 1.3."""
+    key = keys["rsa2048"]
+    signature = sign(S.RSA_PKCS1_SHA256, key, b"data", tls12=True)
+    with pytest.raises(PeerMisbehaved) as excinfo:
+        verify(S.RSA_PKCS1_SHA256, key.public_key(), b"data", signature)
+    assert excinfo.value.reason is Misbehaviour.UNOFFERED_SIGNATURE_SCHEME
+    assert verify(S.RSA_PKCS1_SHA256, key.public_key(), b"data", signature, tls12=True).scheme is S.RSA_PKCS1_SHA256
+
+
+def test_tls12_ecdsa_schemes_name_only_the_hash(keys: dict[str, PrivateKeyTypes]) -> None:
+    """RFC 5246 §7.4.1.4.1: in TLS 1.2 ecdsa_secp256r1_sha256 means ECDSA with SHA-256 on any curve."""
+    from handclasp.crypto.signatures import schemes_for_key12
+
+    p384 = keys["p384"]
+    signature = sign(S.ECDSA_SECP256R1_SHA256, p384, b"params", tls12=True)
+    assert verify(S.ECDSA_SECP256R1_SHA256, p384.public_key(), b"params", signature, tls12=True)
+    assert schemes_for_key12(p384)[0] is S.ECDSA_SECP384R1_SHA384
+    assert S.RSA_PKCS1_SHA256 in schemes_for_key12(keys["rsa2048"])

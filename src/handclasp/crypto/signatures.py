@@ -42,9 +42,13 @@ class SignatureVerified:
         return f"SignatureVerified({self.scheme.name})"
 
 
-def sign(scheme: SignatureScheme, private_key: PrivateKeyTypes, data: bytes) -> bytes:
-    """Sign ``data`` with our own key. A scheme that does not fit the key is a bug (ValueError)."""
-    if not is_compatible(scheme, private_key):
+def sign(scheme: SignatureScheme, private_key: PrivateKeyTypes, data: bytes, *, tls12: bool = False) -> bytes:
+    """Sign ``data`` with our own key. A scheme that does not fit the key is a bug (ValueError).
+
+    ``tls12``: TLS 1.2 rules (RFC 5246 §7.4.1.4.1): ECDSA schemes name only the hash, and
+    rsa_pkcs1_* may sign handshake messages.
+    """
+    if not is_compatible(scheme, private_key, tls12=tls12):
         raise ValueError(f"{scheme.name} does not fit a {type(private_key).__name__}")
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return private_key.sign(data, ec.ECDSA(_HASHES[scheme]))
@@ -56,12 +60,15 @@ def sign(scheme: SignatureScheme, private_key: PrivateKeyTypes, data: bytes) -> 
 
 
 def verify(
-    scheme: SignatureScheme, public_key: PublicKeyTypes, data: bytes, signature: bytes
+    scheme: SignatureScheme, public_key: PublicKeyTypes, data: bytes, signature: bytes, *, tls12: bool = False
 ) -> SignatureVerified:
     """Check the peer's ``signature`` over ``data``; return the proof token or raise."""
     if scheme not in _IMPLEMENTED:
         raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, scheme.name)
-    if not is_compatible(scheme, public_key):
+    # RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 never signs TLS 1.3 handshake messages.
+    if not tls12 and _RSA_PADDING_KIND.get(scheme) == "pkcs1":
+        raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, scheme.name)
+    if not is_compatible(scheme, public_key, tls12=tls12):
         raise PeerMisbehaved(Misbehaviour.SIGNATURE_SCHEME_KEY_MISMATCH, scheme.name)
     try:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -99,12 +106,21 @@ def schemes_for_key(key: PrivateKeyTypes | PublicKeyTypes) -> tuple[SignatureSch
     return ()
 
 
-def is_compatible(scheme: SignatureScheme, key: PrivateKeyTypes | PublicKeyTypes) -> bool:
-    """Whether ``scheme`` can be used with ``key`` (the ECDSA curve must match, RFC 8446 §4.2.3)."""
+def schemes_for_key12(key: PrivateKeyTypes | PublicKeyTypes) -> tuple[SignatureScheme, ...]:
+    """The schemes usable with ``key`` for TLS 1.2 signatures (ServerKeyExchange, CertificateVerify)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        own = _ECDSA_FOR_CURVE.get(key.curve.name)
+        return tuple(dict.fromkeys(s for s in (own, *_ECDSA_CURVE) if s is not None))
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return (*_RSAE_SCHEMES, *_PKCS1_SCHEMES) if key.key_size >= MINIMUM_RSA_BITS else ()
+    return schemes_for_key(key)
+
+
+def is_compatible(scheme: SignatureScheme, key: PrivateKeyTypes | PublicKeyTypes, *, tls12: bool = False) -> bool:
+    """Whether ``scheme`` can be used with ``key`` (in TLS 1.3 the ECDSA curve must match, RFC 8446 §4.2.3)."""
     if scheme in _ECDSA_CURVE:
-        return (
-            isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey)
-            and key.curve.name == _ECDSA_CURVE[scheme]
+        return isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and (
+            tls12 or key.curve.name == _ECDSA_CURVE[scheme]
         )
     if scheme in _RSA_PADDING_KIND:
         return isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey)
@@ -177,6 +193,12 @@ _RSAE_SCHEMES: tuple[SignatureScheme, ...] = (
     _S.RSA_PSS_RSAE_SHA256,
     _S.RSA_PSS_RSAE_SHA384,
     _S.RSA_PSS_RSAE_SHA512,
+)
+
+_PKCS1_SCHEMES: tuple[SignatureScheme, ...] = (
+    _S.RSA_PKCS1_SHA256,
+    _S.RSA_PKCS1_SHA384,
+    _S.RSA_PKCS1_SHA512,
 )
 
 _IMPLEMENTED: frozenset[SignatureScheme] = frozenset(
