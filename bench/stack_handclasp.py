@@ -185,8 +185,10 @@ class _HandclaspBulk(BulkPair):
 
 def _transfer(sender: Connection, receiver: Connection, chunk: bytes) -> None:
     sender.send_application_data(chunk)
-    received = receiver.receive_bytes(sender.data_to_send())
-    got = sum(len(e.data) for e in received if isinstance(e, events.ApplicationData))
+    got = 0
+    for event in receiver.receive_bytes(sender.data_to_send()):  # a plain loop: no generator per transfer
+        if isinstance(event, events.ApplicationData):
+            got += len(event.data)
     if got != len(chunk):
         raise BenchError(f"handclasp bulk: received {got} of {len(chunk)} bytes")
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import random
 import sys
 
 import pytest
@@ -10,22 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pki  # noqa: E402
 from handclasp import ClientConfig, ServerConfig  # noqa: E402
-
-
-class DeterministicProvider:
-    """Seeded randomness and a fixed clock, so handshakes replay byte for byte."""
-
-    def __init__(self, seed: int = 1, now: float | None = None) -> None:
-        self._rng = random.Random(seed)
-        import time
-
-        self._now = now if now is not None else time.time()
-
-    def random(self, n: int) -> bytes:
-        return self._rng.randbytes(n)
-
-    def now(self) -> float:
-        return self._now
+from helpers import DeterministicProvider  # noqa: E402,F401  (re-exported for tests)
 
 
 @pytest.fixture(scope="session")

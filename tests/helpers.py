@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,3 +74,34 @@ def records(data: bytes) -> list[bytes]:
         out.append(data[pos : pos + 5 + length])
         pos += 5 + length
     return out
+
+
+def strip_extension_from_client_hello(data: bytes, extension_class: type) -> bytes:
+    """Re-frame a plaintext ClientHello record without one extension (an attacker's edit)."""
+    import dataclasses
+
+    from handclasp.wire.codec import Reader
+    from handclasp.wire.handshake import ClientHello, encode_message
+
+    assert data[0] == 22, "expected a plaintext handshake record"
+    body = data[5 + 4 : 5 + int.from_bytes(data[3:5], "big")]
+    hello = ClientHello.decode(Reader(body))
+    hello = dataclasses.replace(hello, extensions=tuple(e for e in hello.extensions if type(e) is not extension_class))
+    message = encode_message(hello)
+    return data[:3] + len(message).to_bytes(2, "big") + message + data[5 + int.from_bytes(data[3:5], "big") :]
+
+
+class DeterministicProvider:
+    """Seeded randomness and a fixed clock, so handshakes replay byte for byte."""
+
+    def __init__(self, seed: int = 1, now: float | None = None) -> None:
+        self._rng = random.Random(seed)
+        import time
+
+        self._now = now if now is not None else time.time()
+
+    def random(self, n: int) -> bytes:
+        return self._rng.randbytes(n)
+
+    def now(self) -> float:
+        return self._now

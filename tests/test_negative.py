@@ -550,8 +550,8 @@ def _client_gets(pair: ConnectionPair, *msgs: Message) -> Callable[[], object]:
 def test_downgrade_sentinel_is_detected(pair: ConnectionPair, sentinel: bytes) -> None:
     """RFC 8446 §4.1.3: a TLS 1.3 client that sees a downgrade sentinel MUST abort (illegal_parameter)."""
     hello, _ = server_hello_flight(pair)
-    key_share = ext.find(hello.extensions, ext.KeyShareServerHello)
-    legacy = dataclasses.replace(hello, random=hello.random[:24] + sentinel, extensions=(key_share,))
+    # A TLS 1.2 ServerHello has no supported_versions and no key_share (one there is EXTENSION_NOT_ALLOWED).
+    legacy = dataclasses.replace(hello, random=hello.random[:24] + sentinel, extensions=())
     expect_failure(pair.client, _client_gets(pair, legacy), PeerMisbehaved, M.DOWNGRADE_DETECTED, A.ILLEGAL_PARAMETER)
 
 

@@ -48,7 +48,9 @@ def _keylog(path: str) -> dict[str, bytes]:
 def test_server_reproduces_the_server_hello_and_handshake_secrets(tmp_path, test_pki) -> None:  # type: ignore[no-untyped-def]
     keylog = str(tmp_path / "server.keys")
     provider = ScriptedProvider(bytes(32), SERVER_X25519_PRIVATE, SERVER_RANDOM)
-    config = ServerConfig(certificates=(test_pki.server("ecdsa-p256"),), keylog_filename=keylog, provider=provider)
+    config = ServerConfig(
+        certificates=(test_pki.server("ecdsa-p256"),), keylog_filename=keylog, provider=provider, session_tickets=False
+    )
     server = ServerConnection(config)
     server.receive_bytes(rfc8448.CLIENT_HELLO_RECORD_HEADER + rfc8448.CLIENT_HELLO)
     out = server.data_to_send()

@@ -16,8 +16,12 @@ from handclasp.crypto.groups import DEFAULT_GROUPS, SUPPORTED_GROUPS
 from handclasp.crypto.provider import DEFAULT_PROVIDER, CryptoProvider
 from handclasp.crypto.signatures import DEFAULT_SIGNATURE_SCHEMES, DEFAULT_SIGNATURE_SCHEMES_CERT
 from handclasp.crypto.suites import DEFAULT_TLS13_SUITES, TLS13_SUITES
+from handclasp.crypto.suites12 import DEFAULT_TLS12_SUITES, TLS12_SUITES
+from handclasp.sessions.cache import ClientSessionCache
+from handclasp.sessions.store import MemorySessionStore, SessionStore
+from handclasp.sessions.tickets import TicketKeys
 from handclasp.tools.certs import CertifiedKey
-from handclasp.wire.enums import CipherSuite, NamedGroup, SignatureScheme
+from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from handclasp.wire.handshake import DEFAULT_MAX_HANDSHAKE_MESSAGE
 from handclasp.x509.trust import load_roots
 from handclasp.x509.verify import (
@@ -29,6 +33,32 @@ from handclasp.x509.verify import (
 )
 
 ClientAuth = Literal["none", "request", "require"]
+
+DEFAULT_VERSIONS: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3,)
+DEFAULT_CIPHER_SUITES: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES + DEFAULT_TLS12_SUITES
+# RFC 8996: TLS 1.0 and 1.1 only when legacy_versions=True.
+_LEGACY_VERSIONS = (ProtocolVersion.TLS1_1, ProtocolVersion.TLS1_0)
+_MODERN_VERSIONS = frozenset({ProtocolVersion.TLS1_3, ProtocolVersion.TLS1_2})
+# In TLS 1.2, PKCS#1 v1.5 still signs handshake messages (RFC 5246 §7.4.1.4.1).
+_TLS12_EXTRA_SCHEMES = (
+    SignatureScheme.RSA_PKCS1_SHA256,
+    SignatureScheme.RSA_PKCS1_SHA384,
+    SignatureScheme.RSA_PKCS1_SHA512,
+)
+
+
+def _allowed_versions(versions: tuple[ProtocolVersion, ...], legacy: bool) -> tuple[ProtocolVersion, ...]:
+    """Highest first; TLS 1.0/1.1 appear only in legacy mode."""
+    allowed = set(versions) | (set(_LEGACY_VERSIONS) if legacy and ProtocolVersion.TLS1_2 in versions else set())
+    return tuple(sorted(allowed, reverse=True))
+
+
+def _check_versions(versions: tuple[ProtocolVersion, ...]) -> None:
+    if not versions:
+        raise ValueError("versions must not be empty")
+    for version in versions:
+        if version not in _MODERN_VERSIONS:
+            raise ValueError(f"{version!r}: use legacy_versions=True for TLS 1.0/1.1 (RFC 8996); SSL 3.0 never")
 
 
 def _env_keylog() -> str | None:
@@ -44,7 +74,7 @@ def _check_common(
     if not cipher_suites:
         raise ValueError("cipher_suites must not be empty")
     for suite in cipher_suites:
-        if suite not in TLS13_SUITES:
+        if suite not in TLS13_SUITES and suite not in TLS12_SUITES:
             raise ValueError(f"unsupported cipher suite {suite!r}")
     if not groups:
         raise ValueError("groups must not be empty")
@@ -66,7 +96,10 @@ class ClientConfig:
     verifier: ServerCertVerifier | None = None
     dangerous_skip_verification: bool = False
     alpn_protocols: tuple[str, ...] = ()
-    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES
+    versions: tuple[ProtocolVersion, ...] = DEFAULT_VERSIONS
+    legacy_versions: bool = False
+    legacy_rsa_key_exchange: bool = False
+    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_CIPHER_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
     key_share_groups: tuple[NamedGroup, ...] | None = None  # None: the first of ``groups``
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
@@ -75,6 +108,12 @@ class ClientConfig:
     certificates: tuple[CertifiedKey, ...] = ()  # more client certificates, chosen per CertificateRequest
     keylog_filename: str | None = field(default_factory=_env_keylog)
     middlebox_compat: bool = True
+    encrypt_then_mac: bool = True
+    offer_extended_master_secret: bool = True
+    require_extended_master_secret: bool = True
+    session_cache: ClientSessionCache | None = None
+    session_tickets: bool = True
+    fallback_scsv: bool = False
     max_fragment_length: int | None = None
     record_size_limit: int | None = None
     record_padding_block: int = 0
@@ -84,6 +123,7 @@ class ClientConfig:
 
     def __post_init__(self) -> None:
         _check_common(self.cipher_suites, self.groups, self.signature_schemes, self.alpn_protocols)
+        _check_versions(self.versions)
         if self.key_share_groups is None:
             object.__setattr__(self, "key_share_groups", self.groups[:1])
         for group in self.key_share_groups or ():
@@ -107,6 +147,14 @@ class ClientConfig:
         object.__setattr__(self, "_server_verifier", verifier)
 
     @property
+    def allowed_versions(self) -> tuple[ProtocolVersion, ...]:
+        return _allowed_versions(self.versions, self.legacy_versions)
+
+    @property
+    def tls12_signature_schemes(self) -> tuple[SignatureScheme, ...]:
+        return tuple(dict.fromkeys(self.signature_schemes + _TLS12_EXTRA_SCHEMES))
+
+    @property
     def client_certificates(self) -> tuple[CertifiedKey, ...]:
         """``certificate`` then ``certificates``: the order in which one is picked for a request."""
         return ((self.certificate,) if self.certificate is not None else ()) + self.certificates
@@ -121,7 +169,15 @@ class ClientConfig:
 class ServerConfig:
     certificates: tuple[CertifiedKey, ...]
     alpn_protocols: tuple[str, ...] = ()
-    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES
+    versions: tuple[ProtocolVersion, ...] = DEFAULT_VERSIONS
+    legacy_versions: bool = False
+    legacy_rsa_key_exchange: bool = False
+    require_extended_master_secret: bool = True
+    session_store: SessionStore | None = field(default_factory=MemorySessionStore)
+    session_tickets: bool = True
+    ticket_keys: TicketKeys | None = None  # None with session_tickets: keys made (and rotated) per config
+    session_lifetime: int = 7200
+    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_CIPHER_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
     client_auth: ClientAuth = "none"
@@ -149,6 +205,22 @@ class ServerConfig:
         object.__setattr__(self, "_client_verifier", verifier)
         cookie_key = self.hrr_cookie_key or self.provider.random(32)
         object.__setattr__(self, "_cookie_key", cookie_key)
+        _check_versions(self.versions)
+        if not 0 < self.session_lifetime <= 7 * 24 * 3600:
+            raise ValueError("session_lifetime must be 1 s .. 7 days (RFC 8446 §4.6.1)")
+        if self.session_tickets and self.ticket_keys is None:
+            keys = TicketKeys(provider=self.provider, lifetime=self.session_lifetime)
+            object.__setattr__(self, "ticket_keys", keys)
+        elif not self.session_tickets:
+            object.__setattr__(self, "ticket_keys", None)
+
+    @property
+    def allowed_versions(self) -> tuple[ProtocolVersion, ...]:
+        return _allowed_versions(self.versions, self.legacy_versions)
+
+    @property
+    def tls12_signature_schemes(self) -> tuple[SignatureScheme, ...]:
+        return tuple(dict.fromkeys(self.signature_schemes + _TLS12_EXTRA_SCHEMES))
 
     @property
     def resolved_client_verifier(self) -> ClientCertVerifier | None:

@@ -60,6 +60,11 @@ _TRANSITIONS: dict[Phase, frozenset[Phase]] = {
 
 _CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
 
+# Enum members as constants for the per-record path (an Enum attribute lookup costs ~0.15 µs on 3.11).
+_TRAFFIC = Phase.TRAFFIC
+_APPLICATION_DATA = ContentType.APPLICATION_DATA
+_HANDSHAKE = ContentType.HANDSHAKE
+
 
 class Connection:
     """Shared machinery of both sides; use ClientConnection or ServerConnection."""
@@ -106,16 +111,31 @@ class Connection:
 
     def receive_bytes(self, data: bytes | bytearray | memoryview) -> list[Event]:
         """Feed bytes from the transport (b"" means EOF); returns the events they caused."""
-        self._raise_if_failed()
-        with self._boundary():
+        if self._error is not None:  # the per-record path inlines _raise_if_failed and _take_events
+            raise self._error
+        try:  # the error boundary, as in ``with self._boundary()`` but free when nothing fails
             if not data:
                 self._handle_eof()
             elif not self._peer_closed:
-                self._records.feed(bytes(data))
-                while not self._peer_closed and (record := self._records.next_record()) is not None:
-                    self._handle_record(record[0], record[1])
-            self._flush_handshake()
-        return self._take_events()
+                records = self._records
+                records.feed(data)
+                while not self._peer_closed and (record := records.next_record()) is not None:
+                    content_type, payload = record
+                    if content_type is _APPLICATION_DATA and payload and self._phase is _TRAFFIC:
+                        # Fast path (bulk data): _handle_record's checks and work for this record.
+                        if self._joiner.has_pending:  # RFC 8446 §5.1
+                            raise PeerMisbehaved(Misbehaviour.INTERLEAVED_HANDSHAKE)
+                        self._counters.application_data()
+                        self._events.append(ApplicationData(payload))
+                    else:
+                        self._handle_record(content_type, payload)
+            if self._pending_handshake:
+                self._flush_handshake()
+        except BaseException as exc:
+            self._pipeline_failed(exc)
+            raise
+        events, self._events = self._events, []
+        return events
 
     def abort(self, error: TLSError) -> None:
         """Fail the connection locally (e.g. a handshake timeout): queue ``error.alert``, then Failed.
@@ -134,11 +154,20 @@ class Connection:
         return out
 
     def send_application_data(self, data: bytes | bytearray | memoryview) -> None:
-        self._raise_if_failed()
-        if self._phase is not Phase.TRAFFIC or self._we_closed:
+        if self._error is not None:  # _raise_if_failed, inlined
+            raise self._error
+        if self._phase is not _TRAFFIC or self._we_closed:
             raise ApiMisuse(f"cannot send application data while {self._phase.value}")
-        with self._boundary():
-            self._write_application_data(memoryview(data).cast("B"))
+        try:  # the error boundary, as in ``with self._boundary()`` but free when nothing fails
+            if type(data) is not bytes:
+                data = memoryview(data).cast("B")  # len() counts bytes
+            if self._padding_block:
+                self._write_application_data(data)
+            else:  # fast path (bulk data)
+                self._outgoing.append(self._records.encode(_APPLICATION_DATA, data))
+        except BaseException as exc:
+            self._pipeline_failed(exc)
+            raise
 
     def close(self) -> None:
         """Queue close_notify (RFC 8446 §6.1). Reading may go on until the peer closes."""
@@ -219,11 +248,11 @@ class Connection:
 
     def _handle_record(self, content_type: ContentType, payload: bytes) -> None:
         # RFC 8446 §5.1: handshake messages must not be interleaved with other record types.
-        if content_type is not ContentType.HANDSHAKE and self._joiner.has_pending:
+        if content_type is not _HANDSHAKE and self._joiner.has_pending:
             raise PeerMisbehaved(Misbehaviour.INTERLEAVED_HANDSHAKE)
-        if content_type is ContentType.APPLICATION_DATA:
+        if content_type is _APPLICATION_DATA:
             self._handle_application_data(payload)
-        elif content_type is ContentType.HANDSHAKE:
+        elif content_type is _HANDSHAKE:
             self._handle_handshake(payload)
         elif content_type is ContentType.ALERT:
             self._handle_alert(payload)
@@ -233,7 +262,7 @@ class Connection:
             raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, str(int(content_type)))
 
     def _handle_application_data(self, payload: bytes) -> None:
-        if self._phase is not Phase.TRAFFIC:
+        if self._phase is not _TRAFFIC:
             raise PeerMisbehaved(Misbehaviour.APPLICATION_DATA_BEFORE_HANDSHAKE)
         if not payload:
             self._counters.empty_record()
@@ -308,10 +337,10 @@ class Connection:
 
     # --- outbound pipeline ------------------------------------------------------------------
 
-    def _write_application_data(self, data: memoryview) -> None:
+    def _write_application_data(self, data: bytes | memoryview) -> None:
         block = self._padding_block
         if not block:
-            self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, data))
+            self._outgoing.append(self._records.encode(_APPLICATION_DATA, data))
             return
         # RFC 8446 §5.4: pad each record to a multiple of the block, within the record limit.
         chunk = max(1, self._write_limit - block)
@@ -319,6 +348,11 @@ class Connection:
             piece = data[start : start + chunk]
             padding = (-(len(piece) + 1)) % block
             self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, piece, padding=padding))
+
+    def _pipeline_failed(self, exc: BaseException) -> None:
+        """The error boundary's verdict on ``exc``: a TLSError fails the connection (the caller
+        re-raises it); any other Exception fails it with an InternalError, raised here."""
+        _Boundary(self).__exit__(type(exc), exc, exc.__traceback__)
 
     def _flush_handshake(self) -> None:
         if self._pending_handshake:

@@ -30,6 +30,7 @@ from typing import Any
 from handclasp import (
     CipherSuite,
     ClientConfig,
+    ClientConnection,
     HandclaspError,
     NamedGroup,
     SignatureScheme,
@@ -68,13 +69,17 @@ class ClientRun:
         return [e for e in self.events if isinstance(e, kind)]
 
     def messages(self, direction: events.Direction) -> list[str]:
-        return [e.name for e in self.events if isinstance(e, events.HandshakeMessage) and e.direction is direction]
+        return [
+            e.name for e in self.events if isinstance(e, events.HandshakeMessage) and e.direction is direction
+        ]
 
 
 def open_client(port: int, config: ClientConfig, server_name: str | None = "localhost") -> ClientRun:
     """TCP connect to 127.0.0.1:port and run the handshake (raises what ``connect`` raises)."""
     recorded: list[events.Event] = []
-    tls = connect(HOST, int(port), config, server_name=server_name, timeout=IO_TIMEOUT, event_hook=recorded.append)
+    tls = connect(
+        HOST, int(port), config, server_name=server_name, timeout=IO_TIMEOUT, event_hook=recorded.append
+    )
     return ClientRun(tls, recorded)
 
 
@@ -118,7 +123,9 @@ def read_until(tls: TLSSocket, needle: bytes, limit: int = 1 << 20, timeout: flo
     return bytes(out)
 
 
-def http_get(port: int, config: ClientConfig, path: str = "/", server_name: str | None = "localhost") -> tuple[ClientRun, bytes]:
+def http_get(
+    port: int, config: ClientConfig, path: str = "/", server_name: str | None = "localhost"
+) -> tuple[ClientRun, bytes]:
     """``GET path HTTP/1.0`` over a new connection; returns the run and the whole response (until close_notify)."""
     run = open_client(port, config, server_name)
     with run.tls:
@@ -147,6 +154,65 @@ def echo_concurrently(tls: TLSSocket, payload: bytes, timeout: float = 60.0) -> 
     if failure:
         raise failure[0]
     return received
+
+
+def sans_io_http_get(
+    port: int,
+    config: ClientConfig,
+    *,
+    chunk: int = 1,
+    server_name: str = "localhost",
+    timeout: float = 20.0,
+    sent: list[bytes] | None = None,
+) -> tuple[ClientConnection, list[events.Event], bytes]:
+    """``GET /`` with the sans-I/O ClientConnection over our own socket loop, feeding ``receive_bytes``
+    ``chunk`` bytes at a time. Returns the connection, every event and the response (until close_notify).
+    Everything written to the socket is appended to ``sent`` when given."""
+    written: list[bytes] = sent if sent is not None else []
+    conn = ClientConnection(config, server_name=server_name)
+    seen: list[events.Event] = list(conn.start_handshake())
+    body = bytearray()
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((HOST, int(port)), timeout=IO_TIMEOUT) as sock:
+        written.append(conn.data_to_send())
+        sock.sendall(written[-1])
+        requested = closed = False
+        while not closed:
+            if time.monotonic() > deadline or len(body) > BOUNDED_READ:
+                raise TimeoutError(f"no close_notify after {timeout} s ({len(body)} bytes)")
+            data = sock.recv(65536)
+            pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)] if data else [b""]
+            for piece in pieces:
+                new = conn.receive_bytes(piece)
+                seen += new
+                for event in new:
+                    if isinstance(event, events.ApplicationData):
+                        body += event.data
+                    elif isinstance(event, events.CloseNotify):
+                        closed = True
+                if conn.handshake_complete and not requested:
+                    conn.send_application_data(b"GET / HTTP/1.0\r\n\r\n")
+                    requested = True
+                if out := conn.data_to_send():
+                    written.append(out)
+                    sock.sendall(out)
+        conn.close()
+        written.append(conn.data_to_send())
+        with contextlib.suppress(OSError):
+            sock.sendall(written[-1])
+    return conn, seen, bytes(body)
+
+
+def record_headers(stream: bytes) -> list[tuple[int, int]]:
+    """(content type, length) of each TLS record in a byte stream we wrote."""
+    out: list[tuple[int, int]] = []
+    offset = 0
+    while offset + 5 <= len(stream):
+        length = int.from_bytes(stream[offset + 3 : offset + 5], "big")
+        out.append((stream[offset], length))
+        offset += 5 + length
+    assert offset == len(stream), "the stream does not end on a record boundary"
+    return out
 
 
 # --------------------------------------------------------------------------------------------- openssl -trace
@@ -256,6 +322,46 @@ class TraceView:
         return [" ".join(m.lines) for m in self.messages if m.name == "Alert" and m.direction == direction]
 
 
+@dataclass(frozen=True)
+class TraceRecord:
+    direction: str  # "sent" / "received", from the peer's point of view
+    content_type: int  # outer type (23 for every protected record)
+    length: int  # the record's length field
+    inner_type: int | None  # for protected records: the decrypted content type
+
+
+def parse_openssl_trace_records(output: str) -> list[TraceRecord]:
+    """Every record header in ``openssl s_server -trace`` output, in order."""
+    records: list[TraceRecord] = []
+    pending: dict[str, Any] | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None and "length" in pending:
+            records.append(
+                TraceRecord(pending["direction"], pending["type"], pending["length"], pending.get("inner"))
+            )
+        pending = None
+
+    for line in output.splitlines():
+        record = _RECORD.match(line)
+        if record:
+            flush()
+            pending = {"direction": record.group(1).lower(), "type": -1}
+            continue
+        if pending is None:
+            continue
+        if found := re.match(r"^  Content Type = .*\((\d+)\)", line):
+            pending["type"] = int(found.group(1))
+        elif found := re.match(r"^  Length = (\d+)", line):
+            pending["length"] = int(found.group(1))
+        elif found := re.match(r"^  Inner Content Type = .*\((\d+)\)", line):
+            pending["inner"] = int(found.group(1))
+            flush()
+    flush()
+    return records
+
+
 def trace_view(output: str) -> TraceView:
     return TraceView(tuple(parse_openssl_trace(output)))
 
@@ -269,7 +375,22 @@ def parse_s_server_www(page: bytes) -> dict[str, Any]:
     found = re.search(r"^Shared groups: (\S*)", text, re.MULTILINE)
     view["shared_groups"] = found.group(1).split(":") if found and found.group(1) else []
     view["client_certificate"] = "no client certificate available" not in text
+    found = re.search(r"Verify return code: (\d+)", text)
+    view["verify_code"] = int(found.group(1)) if found else None
     return view
+
+
+def gnutls_server_details(output: str) -> dict[str, str | None]:
+    """Extra lines of gnutls-serv's connection report: signatures and the tls-exporter channel binding."""
+    details: dict[str, str | None] = {}
+    for key, pattern in (
+        ("server_signature", r"^- Server Signature: (\S+)"),
+        ("client_signature", r"^- Client Signature: (\S+)"),
+        ("tls_exporter", r"'tls-exporter': ([0-9a-f]+)"),
+    ):
+        found = re.search(pattern, output, re.MULTILINE)
+        details[key] = found.group(1) if found else None
+    return details
 
 
 def openssl_group_name(name: str) -> NamedGroup:
@@ -373,14 +494,20 @@ def script_argv(
     alpn: Sequence[str] = (),
     send: str = "hello from handclasp\n",
     server_name: str = "localhost",
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """argv running this file as a handclasp client (for ``netns_scenario`` / ``gnutls_server_scenario``)."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--port", str(port), "--cafile", str(cafile)]
     argv += ["--servername", server_name, "--send", send]
-    for option, values in (("--groups", groups), ("--key-share", key_share), ("--suites", suites), ("--alpn", alpn)):
+    for option, values in (
+        ("--groups", groups),
+        ("--key-share", key_share),
+        ("--suites", suites),
+        ("--alpn", alpn),
+    ):
         if values:
             argv += [option, ",".join(values)]
-    return argv
+    return argv + list(extra)
 
 
 def script_report(stdout: str) -> dict[str, Any]:
@@ -399,6 +526,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--suites")
     parser.add_argument("--alpn")
     parser.add_argument("--send", default="hello from handclasp\n")
+    parser.add_argument("--repeat", type=int, default=1, help="send the text this many times")
+    parser.add_argument("--record-size-limit", type=int)
+    parser.add_argument("--max-fragment-length", type=int)
+    parser.add_argument("--cert", help="client certificate chain (PEM); needs --key")
+    parser.add_argument("--key")
     args = parser.parse_args(argv)
     kwargs: dict[str, Any] = {}
     if args.groups:
@@ -409,6 +541,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs["cipher_suites"] = _names(lambda n: CipherSuite[n], args.suites)
     if args.alpn:
         kwargs["alpn_protocols"] = tuple(args.alpn.split(","))
+    if args.record_size_limit:
+        kwargs["record_size_limit"] = args.record_size_limit
+    if args.max_fragment_length:
+        kwargs["max_fragment_length"] = args.max_fragment_length
+    if args.cert:
+        kwargs["certificate"] = load_client_cert(args.cert, args.key)
     report: dict[str, Any] = {"ok": False}
     try:
         run = open_client(args.port, client_config(args.cafile, **kwargs), args.servername)
@@ -422,10 +560,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 signature_scheme=negotiated.signature_scheme.name if negotiated.signature_scheme else None,
                 alpn=negotiated.alpn_protocol,
                 hello_retry=negotiated.hello_retry,
+                client_certificate_requested=negotiated.client_certificate_requested,
+                # RFC 9266 tls-exporter channel binding (gnutls-serv prints it)
+                tls_exporter=run.tls.connection.export_keying_material(
+                    b"EXPORTER-Channel-Binding", b"", 32
+                ).hex(),
             )
-            payload = args.send.encode()
+            payload = args.send.encode() * args.repeat
             run.tls.sendall(payload)
-            report["echo"] = read_exactly(run.tls, len(payload)).decode("utf-8", "replace")
+            echoed = read_exactly(run.tls, len(payload))
+            report["echo"] = echoed[:1000].decode("utf-8", "replace")
+            report["echo_len"], report["echo_matches"] = len(echoed), echoed == payload
         report["ok"] = True
     except (HandclaspError, OSError, AssertionError) as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"

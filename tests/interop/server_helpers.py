@@ -7,6 +7,7 @@ and the error (if any) that ended the connection. The handlers are small and bou
 * ``"echo"``: echo every chunk until the peer's close_notify (or an error / idle timeout).
 * ``"http"``: read one HTTP/1.1 request head, answer with a page naming the negotiated parameters.
 * ``"key_update"``: like echo, but after the first chunk send a KeyUpdate (request_peer=True) before echoing.
+* ``"repeat"``: like echo, but send every chunk back ``REPEAT`` times (more out than in: record-size tests).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from handclasp.negotiated import Negotiated
 IDLE_TIMEOUT = 15.0  # every server-side recv is bounded by this
 EKM_LABEL = "EXPORTER-handclasp"
 MAX_ECHO = 4 * 1024 * 1024
+REPEAT = 8
 
 
 @dataclass
@@ -92,7 +94,7 @@ class ServerRun:
             return self.handshake_errors[0][1]
 
 
-def _echo(tls: TLSSocket, record: ConnRecord, *, key_update: bool = False) -> None:
+def _echo(tls: TLSSocket, record: ConnRecord, *, key_update: bool = False, repeat: int = 1) -> None:
     first = True
     while len(record.received) < MAX_ECHO:
         data = tls.recv(65536)
@@ -104,7 +106,7 @@ def _echo(tls: TLSSocket, record: ConnRecord, *, key_update: bool = False) -> No
             tls.key_update(request_peer=True)
             record.key_updates_sent += 1
         first = False
-        tls.sendall(data)
+        tls.sendall(data * repeat)
 
 
 def http_body(negotiated: Negotiated | None) -> bytes:
@@ -150,7 +152,7 @@ def running_server(
             if mode == "http":
                 _http(tls, record)
             else:
-                _echo(tls, record, key_update=mode == "key_update")
+                _echo(tls, record, key_update=mode == "key_update", repeat=REPEAT if mode == "repeat" else 1)
         except BaseException as exc:  # recorded for the test to judge
             record.error = exc
         finally:

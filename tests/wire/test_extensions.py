@@ -64,6 +64,7 @@ VERSIONS_SH_BODY = body_of(ext.SupportedVersionsServerHello(selected_version=Pro
 ALLOWED_IN = {
     MessageKind.CH: (ExtensionType.SUPPORTED_GROUPS, GROUPS_BODY),
     MessageKind.SH: (ExtensionType.SUPPORTED_VERSIONS, VERSIONS_SH_BODY),
+    MessageKind.SH12: (ExtensionType.EXTENDED_MASTER_SECRET, b""),
     MessageKind.HRR: (ExtensionType.SUPPORTED_VERSIONS, VERSIONS_SH_BODY),
     MessageKind.EE: (ExtensionType.SUPPORTED_GROUPS, GROUPS_BODY),
     MessageKind.CT: (ExtensionType.STATUS_REQUEST, b"\x01"),

@@ -12,6 +12,7 @@ from handclasp.wire.enums import (
     AlertDescription,
     CipherSuite,
     ContentType,
+    ECPointFormat,
     ExtensionType,
     HandshakeType,
     KeyUpdateRequest,
@@ -112,6 +113,12 @@ EXTENSION_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg
     ext.KeyShareHelloRetryRequest: st.builds(ext.KeyShareHelloRetryRequest, selected_group=groups),
     ext.OfferedPsks: offered_psks(),
     ext.SelectedPsk: st.builds(ext.SelectedPsk, selected_identity=u16),
+    ext.RenegotiationInfo: st.builds(ext.RenegotiationInfo, renegotiated_connection=st.binary(max_size=255)),
+    ext.ExtendedMasterSecret: st.just(ext.ExtendedMasterSecret()),
+    ext.EncryptThenMac: st.just(ext.EncryptThenMac()),
+    ext.ECPointFormats: st.builds(ext.ECPointFormats, formats=st.lists(u8.map(ECPointFormat), min_size=1, max_size=4).map(tuple)),
+    # Empty: the same class is the ServerHello's answer, which RFC 5077 §3.2 keeps empty (tickets: test_extensions12.py).
+    ext.SessionTicketExt: st.just(ext.SessionTicketExt(ticket=b"")),
 }
 
 _KNOWN = {int(t) for t, _ in EXTENSIONS} | {int(t) for t in ext._OPAQUE_KNOWN}
@@ -147,6 +154,15 @@ def extension_lists(kind: MessageKind) -> st.SearchStrategy:  # type: ignore[typ
 
 
 session_ids = st.binary(max_size=32)
+
+
+def server_hello_extensions() -> st.SearchStrategy:  # type: ignore[type-arg]
+    """RFC 8446 §4.2.1: a TLS 1.3 ServerHello has supported_versions; one without it decodes as TLS 1.2 (SH12)."""
+    versions_first = st.tuples(EXTENSION_STRATEGIES[ext.SupportedVersionsServerHello], extension_lists(MessageKind.SH)).map(
+        lambda t: (t[0], *(e for e in t[1] if e.extension_type != ExtensionType.SUPPORTED_VERSIONS))
+    )
+    return st.one_of(versions_first, extension_lists(MessageKind.SH12))
+
 server_randoms = st.binary(min_size=32, max_size=32).filter(lambda r: r != HELLO_RETRY_REQUEST_RANDOM)
 
 MESSAGE_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg]
@@ -166,7 +182,7 @@ MESSAGE_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg]
         legacy_session_id_echo=session_ids,
         cipher_suite=suites,
         legacy_compression_method=u8,
-        extensions=extension_lists(MessageKind.SH),
+        extensions=server_hello_extensions(),
     ),
     HelloRetryRequest: st.builds(
         HelloRetryRequest,
@@ -504,9 +520,10 @@ def test_rfc8448_client_hello_fields() -> None:
     assert isinstance(hello, ClientHello)
     assert hello.cipher_suites == (CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384)
     assert ext.find(hello.extensions, ext.ServerNameList) == ext.ServerNameList(host_name="server")
-    # renegotiation_info and session_ticket are TLS 1.2 extensions a 1.3 ClientHello may carry: kept opaque.
-    opaque = {e.extension_type for e in hello.extensions if isinstance(e, OpaqueExtension)}
-    assert opaque == {ExtensionType.RENEGOTIATION_INFO, ExtensionType.SESSION_TICKET}
+    # renegotiation_info and session_ticket are TLS 1.2 extensions a 1.3 ClientHello may carry: decoded typed.
+    assert ext.find(hello.extensions, ext.RenegotiationInfo) == ext.RenegotiationInfo(renegotiated_connection=b"")
+    assert ext.find(hello.extensions, ext.SessionTicketExt) == ext.SessionTicketExt(ticket=b"")
+    assert not [e for e in hello.extensions if isinstance(e, OpaqueExtension)]
     assert ext.find(hello.extensions, ext.RecordSizeLimit) == ext.RecordSizeLimit(limit=0x4001)
 
 

@@ -197,7 +197,7 @@ class ExpectServerHello:
         # RFC 8446 §4.1.3: the session id must echo ours; suite offered; compression null.
         if session_id != self.hello.legacy_session_id:
             raise PeerMisbehaved(Misbehaviour.WRONG_SESSION_ID_ECHO)
-        if suite not in self.config.cipher_suites:
+        if suite not in self.config.cipher_suites or suite not in TLS13_SUITES:
             raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_SUITE, suite.name)
         if compression != 0:
             raise PeerMisbehaved(Misbehaviour.NONZERO_COMPRESSION)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.utils import CryptographyDeprecationWarning
 
 from handclasp.crypto.provider import CryptoProvider
-from handclasp.errors import Misbehaviour, PeerMisbehaved
+from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.wire.enums import NamedGroup
 
 # cryptography 50 deprecates finite-field DH (the warning fires on attribute access). The RFC 7919
@@ -184,6 +185,126 @@ class _FfdheKeyExchange(KeyExchange):
         return shared.rjust(self._size, b"\x00")
 
 
+class DheKeyExchange(KeyExchange):
+    """TLS 1.2 DHE with server-chosen parameters (RFC 5246 §7.4.3, §8.1.2; RFC 7919).
+
+    The client builds one from the ServerKeyExchange's (dh_p, dh_g) with
+    ``from_params``, which validates them; the server builds one for an RFC 7919
+    group with ``for_group``. ``public_bytes`` is Y as a minimal-length big-endian
+    integer (dh_Ys / dh_Yc, RFC 5246 §7.4.3, §7.4.7.2), and ``exchange`` returns
+    the shared secret with leading zero bytes stripped (RFC 5246 §8.1.2), unlike
+    TLS 1.3's left-padded FFDHE secret. Stripping leaks the number of leading zeros
+    through the PRF's timing (the Raccoon attack); that is inherent to TLS 1.2 DHE,
+    and one more reason ECDHE comes first.
+
+    ``group`` is the RFC 7919 group when (p, g) is one of them, else the
+    placeholder ``UNNAMED_DH_GROUP`` (the wire does not name custom groups);
+    ``named_group`` is the same with None for custom parameters. Private keys come
+    from OpenSSL (as for the TLS 1.3 FFDHE groups), not from the provider.
+    """
+
+    __slots__ = ("group", "public_bytes", "named_group", "p", "g", "_private", "_parameter_numbers")
+
+    def __init__(self, parameters: DHParameters, named_group: NamedGroup | None) -> None:
+        self._parameter_numbers = parameters.parameter_numbers()
+        self.p = self._parameter_numbers.p
+        self.g = self._parameter_numbers.g
+        self.named_group = named_group
+        self.group = named_group if named_group is not None else UNNAMED_DH_GROUP
+        self._private: DHPrivateKey = parameters.generate_private_key()
+        y = self._private.public_key().public_numbers().y
+        self.public_bytes = y.to_bytes((y.bit_length() + 7) // 8, "big")
+
+    @classmethod
+    def from_params(cls, p: int, g: int, provider: CryptoProvider) -> DheKeyExchange:
+        """Validate the server's (dh_p, dh_g) and make the client's key pair.
+
+        Raises PeerIncompatible(WEAK_DH_GROUP) (insufficient_security) for p below
+        2048 bits, and PeerMisbehaved(BAD_KEY_SHARE) (illegal_parameter) for
+        parameters that are not a usable group.
+        """
+        del provider  # keys come from OpenSSL; the parameter keeps the KeyExchange shape
+        named = _named_ffdhe_group(p, g)
+        if named is not None:
+            return cls(_ffdhe_parameters(named), named)
+        if p.bit_length() < _DHE_MIN_PRIME_BITS:  # RFC 7919 §1 (Logjam); NIST SP 800-131A
+            raise PeerIncompatible(Incompatibility.WEAK_DH_GROUP, f"{p.bit_length()}-bit prime")
+        if p.bit_length() > _DHE_MAX_PRIME_BITS or p % 2 == 0:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH prime size or parity")
+        if not 1 < g < p - 1:  # RFC 7919 §3 / NIST SP 800-56A: g outside (1, p-1)
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH generator out of range")
+        return cls(_checked_dh_parameters(p, g), None)
+
+    @classmethod
+    def for_group(cls, group: NamedGroup, provider: CryptoProvider) -> DheKeyExchange:
+        """The server's key pair in an RFC 7919 group (see ``dhe_group_for_client``)."""
+        return cls.from_params(*dhe_params_for_group(group), provider)
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        """Z with leading zeros stripped (RFC 5246 §8.1.2); PeerMisbehaved(BAD_KEY_SHARE) for a bad Y."""
+        p = self.p
+        if not 0 < len(peer_public) <= (p.bit_length() + 7) // 8:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH public value length")
+        y = int.from_bytes(peer_public, "big")
+        if not 1 < y < p - 1:  # RFC 7919 §5.1: the peer's Y MUST be in (1, p-1)
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH public value out of range")
+        try:
+            peer = DHPublicNumbers(y, self._parameter_numbers).public_key()
+            shared = self._private.exchange(peer)
+        except (ValueError, UnsupportedAlgorithm):
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH public value rejected") from None
+        return shared.lstrip(b"\x00")  # RFC 5246 §8.1.2: leading zero bytes are stripped
+
+
+def dhe_params_for_group(group: NamedGroup) -> tuple[int, int]:
+    """(p, g) of an RFC 7919 group (Appendix A) for the TLS 1.2 ServerKeyExchange."""
+    prime = _FFDHE_PRIMES.get(group)
+    if prime is None:
+        raise ValueError(f"no DHE parameters for {group.name}")
+    return prime, 2
+
+
+def dhe_group_for_client(client_groups: Sequence[NamedGroup]) -> NamedGroup | None:
+    """The server's DHE group for a TLS 1.2 ClientHello's supported_groups (RFC 7919 §4).
+
+    The first FFDHE group the client lists that we support; ffdhe2048 when the
+    client lists no FFDHE group at all (a pre-RFC 7919 client); None when it lists
+    FFDHE groups but none we support: then the server MUST NOT select a DHE suite.
+    """
+    ffdhe = [group for group in client_groups if _FFDHE_RANGE_START <= group <= _FFDHE_RANGE_END]
+    if not ffdhe:
+        return NamedGroup.FFDHE2048
+    for group in ffdhe:
+        if group in _FFDHE_PRIMES:
+            return group
+    return None
+
+
+def _checked_dh_parameters(p: int, g: int) -> DHParameters:
+    # OpenSSL's DH_check (p a safe prime, g a suitable generator) costs about 0.35 s for 2048 bits,
+    # so the few parameter sets a client meets are remembered once they pass.
+    parameters = _CUSTOM_DH_PARAMETERS.get((p, g))
+    if parameters is not None:
+        return parameters
+    try:
+        parameters = DHParameterNumbers(p, g).parameters()
+    except (ValueError, UnsupportedAlgorithm):
+        raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, "DH parameters rejected") from None
+    if len(_CUSTOM_DH_PARAMETERS) >= _CUSTOM_DH_CACHE_SIZE:
+        _CUSTOM_DH_PARAMETERS.pop(next(iter(_CUSTOM_DH_PARAMETERS)), None)  # oldest first
+    _CUSTOM_DH_PARAMETERS[(p, g)] = parameters
+    return parameters
+
+
+def _named_ffdhe_group(p: int, g: int) -> NamedGroup | None:
+    if g != 2:
+        return None
+    for group, prime in _FFDHE_PRIMES.items():
+        if prime == p:
+            return group
+    return None
+
+
 def _reject_all_zero(shared: bytes) -> bytes:
     # RFC 8446 §7.4.2: an all-zero X25519/X448 result MUST be rejected. OpenSSL already refuses
     # it; this check stays in case a backend does not. The comparison reveals only "all zero".
@@ -273,3 +394,12 @@ _FFDHE_PRIMES: dict[NamedGroup, int] = {
     NamedGroup.FFDHE4096: _FFDHE4096_P,
 }
 _FFDHE_PARAMETERS: dict[NamedGroup, DHParameters] = {}
+
+# TLS 1.2 DHE with server-chosen parameters (DheKeyExchange).
+UNNAMED_DH_GROUP = NamedGroup(0x0000)  # placeholder ``group`` for custom (p, g); not on the wire
+_DHE_MIN_PRIME_BITS = 2048
+_DHE_MAX_PRIME_BITS = 8192  # OpenSSL itself refuses above 10000; bounds the client's work
+_FFDHE_RANGE_START = 0x0100  # RFC 7919 §2: FFDHE code points are 256-511
+_FFDHE_RANGE_END = 0x01FF
+_CUSTOM_DH_CACHE_SIZE = 16
+_CUSTOM_DH_PARAMETERS: dict[tuple[int, int], DHParameters] = {}  # validated (p, g), insertion order

@@ -70,7 +70,12 @@ class RecordLayer:
         length = len(payload)
         protection = self._write
         # Fast path (bulk data): one protected, unpadded, non-empty record.
-        if protection is not None and not padding and 0 < length <= self._write_limit and content_type != _CCS:
+        if (
+            protection is not None
+            and not padding
+            and 0 < length <= self._write_limit
+            and content_type != _CCS
+        ):
             return protection.seal(payload, _TRAILERS.get(content_type) or bytes((content_type,)))
         if length == 0 and content_type != ContentType.APPLICATION_DATA:
             raise ValueError(f"empty {content_type.name} record")  # RFC 8446 §5.1
@@ -130,38 +135,44 @@ class RecordLayer:
         if buffered < _HEADER_LEN:
             return None
         outer_type, major, length = _HEADER_CHECK.unpack_from(buffer)
-        content_type = _RECORD_TYPES.get(outer_type)
-        if content_type is None:
-            raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
-        if major != 3:
-            raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
         end = _HEADER_LEN + length
         protection = self._read
-        if protection is None or content_type is _CCS:
-            if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
-                raise RecordOverflow(length, MAX_PLAINTEXT)
+        if outer_type == _OPAQUE_TYPE and major == 3 and protection is not None and length <= _MAX_PROTECTED:
+            # Fast path (bulk data): a protected record that passes every header check below.
             if buffered < end:
                 return None
-            payload = buffer[_HEADER_LEN:end]
+            inner = protection.open(buffer, end)
+        else:
+            content_type = _RECORD_TYPES.get(outer_type)
+            if content_type is None:
+                raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
+            if major != 3:
+                raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
+            if protection is None or content_type is _CCS:
+                if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
+                    raise RecordOverflow(length, MAX_PLAINTEXT)
+                if buffered < end:
+                    return None
+                payload = bytes(memoryview(buffer)[_HEADER_LEN:end])
+                self._consume(end)
+                return content_type, payload
+            if length > MAX_CIPHERTEXT:  # RFC 8446 §5.2
+                raise RecordOverflow(length, MAX_CIPHERTEXT)
+            if buffered < end:
+                return None
+            if content_type is not _APPLICATION_DATA:
+                # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
+                raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
+            if length > _MAX_PROTECTED:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
+                raise RecordOverflow(length - AEAD_TAG_LEN, MAX_PLAINTEXT + 1)
+            inner = protection.open(buffer, end)
+        if end == buffered and type(buffer) is bytes:
+            self._buffer = b""  # the common case: the record was all the caller gave
+        else:
             self._consume(end)
-            return content_type, bytes(payload)
-        if length > MAX_CIPHERTEXT:  # RFC 8446 §5.2
-            raise RecordOverflow(length, MAX_CIPHERTEXT)
-        if buffered < end:
-            return None
-        if content_type is not _APPLICATION_DATA:
-            # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
-            raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
-        if length - AEAD_TAG_LEN > MAX_PLAINTEXT + 1:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
-            raise RecordOverflow(length - AEAD_TAG_LEN, MAX_PLAINTEXT + 1)
-        header = bytes(buffer[:_HEADER_LEN])  # RFC 8446 §5.2: additional_data is the record header
-        nonce = protection.next_nonce()
-        try:
-            # Decrypt straight from the buffer; the view is never named, so no export outlives the call.
-            inner = protection.aead.decrypt(nonce, memoryview(buffer)[_HEADER_LEN:end], header)
-        except InvalidTag:
-            raise BadRecordMac() from None
-        self._consume(end)
+        # TLSInnerPlaintext without padding ends in its content type; anything else goes the long way.
+        if inner and (content_type := _INNER_TYPES.get(inner[-1])) is not None:
+            return content_type, inner[:-1]
         return _unwrap_inner(inner)
 
     def _consume(self, end: int) -> None:
@@ -212,10 +223,28 @@ class _Protection:
         return (self._iv ^ seq).to_bytes(self._iv_len, "big")
 
     def seal(self, content: Buffer, trailer: bytes) -> bytes:
-        """One protected record: header, then AEAD(content + trailer) with the header as AAD."""
+        """One protected record: the header, then AEAD(content + trailer) with the header as AAD."""
+        seq = self._seq
+        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3 (next_nonce, inlined for the per-record path)
+            raise InternalError("record sequence number exhausted")
+        self._seq = seq + 1
         inner = b"".join((content, trailer))
         header = _HEADER.pack(_OPAQUE_TYPE, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
-        return header + self.aead.encrypt(self.next_nonce(), inner, header)
+        return header + self.aead.encrypt((self._iv ^ seq).to_bytes(self._iv_len, "big"), inner, header)
+
+    def open(self, buffer: Buffer, end: int) -> bytes:
+        """The TLSInnerPlaintext of the protected record ``buffer[:end]``, whose header is checked."""
+        seq = self._seq
+        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3 (next_nonce, inlined for the per-record path)
+            raise InternalError("record sequence number exhausted")
+        self._seq = seq + 1
+        nonce = (self._iv ^ seq).to_bytes(self._iv_len, "big")
+        try:
+            # RFC 8446 §5.2: additional_data is the record header. Decrypt straight from the
+            # buffer; the view is never named, so no export outlives the call.
+            return self.aead.decrypt(nonce, memoryview(buffer)[_HEADER_LEN:end], buffer[:_HEADER_LEN])
+        except InvalidTag:
+            raise BadRecordMac() from None
 
 
 def _unwrap_inner(inner: bytes) -> tuple[ContentType, bytes]:
@@ -246,6 +275,7 @@ _HEADER = struct.Struct("!BHH")
 _HEADER_CHECK = struct.Struct("!BBxH")  # type, version major, (minor ignored), length
 _HEADER_LEN = 5
 _MAX_SEQUENCE = 2**64 - 1
+_MAX_PROTECTED = MAX_PLAINTEXT + 1 + AEAD_TAG_LEN  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
 
 _RECORD_TYPES: dict[int, ContentType] = {
     t: t
@@ -260,7 +290,9 @@ _CCS = ContentType.CHANGE_CIPHER_SPEC  # enum members as constants: cheaper on t
 _APPLICATION_DATA = ContentType.APPLICATION_DATA
 _OPAQUE_TYPE = int(ContentType.APPLICATION_DATA)  # RFC 8446 §5.2: outer type of every protected record
 # TLSInnerPlaintext trailers without padding: the real content type alone.
-_TRAILERS: dict[int, bytes] = {t: bytes((t,)) for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)}
+_TRAILERS: dict[int, bytes] = {
+    t: bytes((t,)) for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)
+}
 _INNER_TYPES: dict[int, ContentType] = {
     t: t for t in (ContentType.ALERT, ContentType.HANDSHAKE, ContentType.APPLICATION_DATA)
 }

@@ -164,7 +164,7 @@ def _select_suite(config: ServerConfig, offered: tuple[CipherSuite, ...]) -> Cip
     if offered and offered[0] == CipherSuite.TLS_CHACHA20_POLY1305_SHA256 and offered[0] in config.cipher_suites:
         return offered[0]
     for suite in config.cipher_suites:
-        if suite in offered:
+        if suite in offered and suite in TLS13_SUITES:
             return suite
     raise PeerIncompatible(Incompatibility.NO_SHARED_CIPHER_SUITE)
 

@@ -7,6 +7,10 @@ unknown extensions in messages where the client never offers them
 (unsupported_extension), and a ``pre_shared_key`` that is not last (§4.2.11).
 Unknown extensions are kept, raw, in ClientHello, CertificateRequest and
 NewSessionTicket, where the receiver must ignore them.
+
+A TLS 1.2 ServerHello (``MessageKind.SH12``: no supported_versions) has its own
+column in the registry, so a TLS 1.3-only extension there (key_share,
+pre_shared_key) is illegal_parameter and an unknown one unsupported_extension.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import ClassVar, Protocol, Self, TypeVar
 from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved
 from handclasp.wire.codec import Reader, Writer
 from handclasp.wire.enums import (
+    ECPointFormat,
     ExtensionType,
     NamedGroup,
     NameType,
@@ -31,6 +36,7 @@ from handclasp.wire.enums import (
 class MessageKind(enum.Enum):
     CH = "ClientHello"
     SH = "ServerHello"
+    SH12 = "ServerHello (TLS 1.2)"
     HRR = "HelloRetryRequest"
     EE = "EncryptedExtensions"
     CT = "Certificate"
@@ -421,6 +427,87 @@ class SelectedPsk(_Typed):
         w.uint16(self.selected_identity)
 
 
+# --- TLS 1.2 hello extensions (RFC 5746, RFC 7627, RFC 8422, RFC 5077, RFC 7366) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenegotiationInfo(_Typed):
+    """RFC 5746 §3.2: empty on an initial handshake; the verify_data of the last one otherwise."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.RENEGOTIATION_INFO
+    renegotiated_connection: bytes
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(renegotiated_connection=r.vector(1))
+
+    def encode_body(self, w: Writer) -> None:
+        w.vector(1, self.renegotiated_connection)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedMasterSecret(_Typed):
+    """RFC 7627 §5.1: the extension_data field is empty."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.EXTENDED_MASTER_SECRET
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls()
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptThenMac(_Typed):
+    """RFC 7366 §2: the extension_data field is empty."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.ENCRYPT_THEN_MAC
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls()
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class ECPointFormats(_Typed):
+    """RFC 8422 §5.1.2: ``ECPointFormat ec_point_format_list<1..2^8-1>`` (``formats``, as SupportedGroups.groups).
+
+    Whether the list contains ``uncompressed`` (RFC 8422 §5.1.2, §5.2: MUST) is
+    the hello states' check, not the codec's.
+    """
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.EC_POINT_FORMATS
+    formats: tuple[ECPointFormat, ...]
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(formats=tuple(ECPointFormat(f) for f in r.vector(1, min_len=1)))
+
+    def encode_body(self, w: Writer) -> None:
+        w.vector(1, bytes(self.formats))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTicketExt(_Typed):
+    """RFC 5077 §3.2: the ticket is the whole extension_data; an empty one asks for a ticket (ClientHello)
+    or promises a NewSessionTicket (ServerHello, where it MUST be empty: see ``_EMPTY_IN``)."""
+
+    TYPE: ClassVar[ExtensionType] = ExtensionType.SESSION_TICKET
+    ticket: bytes
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(ticket=r.rest())
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.ticket)
+
+
 # --- opaque pass-through ----------------------------------------------------------------------
 
 
@@ -438,8 +525,11 @@ class OpaqueExtension:
 # status_request, signed_certificate_timestamp, certificate_authorities, oid_filters and padding
 # are carried through as opaque bodies (OCSP stapling and SCTs arrive with issue #4).
 _OPAQUE_KNOWN: dict[ExtensionType, frozenset[MessageKind]] = {
-    ExtensionType.STATUS_REQUEST: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT}),
-    ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT}),
+    # RFC 6066 §8 / RFC 6962 §3.3.1: a TLS 1.2 server answers in its ServerHello.
+    ExtensionType.STATUS_REQUEST: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT, MessageKind.SH12}),
+    ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP: frozenset(
+        {MessageKind.CH, MessageKind.CR, MessageKind.CT, MessageKind.SH12}
+    ),
     ExtensionType.CERTIFICATE_AUTHORITIES: frozenset({MessageKind.CH, MessageKind.CR}),
     ExtensionType.OID_FILTERS: frozenset({MessageKind.CR}),
     ExtensionType.PADDING: frozenset({MessageKind.CH}),
@@ -455,9 +545,10 @@ class _Decodable(Protocol):
     def decode(cls, r: Reader) -> Extension: ...
 
 
-_CH, _SH, _HRR, _EE, _CT, _CR, _NST = (
+_CH, _SH, _SH12, _HRR, _EE, _CT, _CR, _NST = (
     MessageKind.CH,
     MessageKind.SH,
+    MessageKind.SH12,
     MessageKind.HRR,
     MessageKind.EE,
     MessageKind.CT,
@@ -495,7 +586,29 @@ EXTENSIONS: dict[tuple[ExtensionType, MessageKind], type[_Decodable]] = {
     (ExtensionType.KEY_SHARE, _CH): KeyShareClientHello,
     (ExtensionType.KEY_SHARE, _SH): KeyShareServerHello,
     (ExtensionType.KEY_SHARE, _HRR): KeyShareHelloRetryRequest,
+    # TLS 1.2 (RFC 5246 §7.4.1.4): the ServerHello answers what the ClientHello offered.
+    (ExtensionType.SERVER_NAME, _SH12): ServerNameAck,
+    (ExtensionType.MAX_FRAGMENT_LENGTH, _SH12): MaxFragmentLengthExt,
+    (ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION, _SH12): ApplicationLayerProtocolNegotiation,
+    (ExtensionType.RECORD_SIZE_LIMIT, _SH12): RecordSizeLimit,
+    (ExtensionType.EC_POINT_FORMATS, _CH): ECPointFormats,
+    (ExtensionType.EC_POINT_FORMATS, _SH12): ECPointFormats,
+    (ExtensionType.ENCRYPT_THEN_MAC, _CH): EncryptThenMac,
+    (ExtensionType.ENCRYPT_THEN_MAC, _SH12): EncryptThenMac,
+    (ExtensionType.EXTENDED_MASTER_SECRET, _CH): ExtendedMasterSecret,
+    (ExtensionType.EXTENDED_MASTER_SECRET, _SH12): ExtendedMasterSecret,
+    (ExtensionType.SESSION_TICKET, _CH): SessionTicketExt,
+    (ExtensionType.SESSION_TICKET, _SH12): SessionTicketExt,
+    (ExtensionType.RENEGOTIATION_INFO, _CH): RenegotiationInfo,
+    (ExtensionType.RENEGOTIATION_INFO, _SH12): RenegotiationInfo,
 }
+
+# Extensions whose class allows a body but whose body MUST be empty in this message (decode_error otherwise).
+_EMPTY_IN: frozenset[tuple[ExtensionType, MessageKind]] = frozenset(
+    {
+        (ExtensionType.SESSION_TICKET, _SH12),  # RFC 5077 §3.2: the server answers with a zero-length SessionTicket
+    }
+)
 
 _KNOWN_TYPES = frozenset(t for t, _ in EXTENSIONS) | frozenset(_OPAQUE_KNOWN)
 # Messages in which a receiver must ignore extensions it does not know (RFC 8446 §4.2).
@@ -521,9 +634,29 @@ def decode_extensions(r: Reader, kind: MessageKind) -> tuple[Extension | OpaqueE
     return tuple(out)
 
 
+def has_extension(block: bytes, ext_type: ExtensionType) -> bool:
+    """Whether a raw ``Extension extensions<0..2^16-1>`` block names ``ext_type``, decoding no body.
+
+    Lets a decoder pick the ``MessageKind`` first (a ServerHello with supported_versions is
+    TLS 1.3, RFC 8446 §4.2.1). A malformed block answers False; decoding it raises.
+    """
+    scan = Reader(block)
+    try:
+        entries = Reader(scan.vector(2))
+        while not entries.is_empty():
+            if entries.uint16() == ext_type:
+                return True
+            entries.vector(2)
+    except DecodeError:
+        return False
+    return False
+
+
 def _decode_one(ext_type: ExtensionType, body: Reader, kind: MessageKind) -> Extension | OpaqueExtension:
     codec = EXTENSIONS.get((ext_type, kind))
     if codec is not None:
+        if (ext_type, kind) in _EMPTY_IN and not body.is_empty():
+            raise DecodeError(f"non-empty {ext_type.name} in {kind.value}")
         return codec.decode(body)
     allowed = _OPAQUE_KNOWN.get(ext_type)
     if allowed is not None and kind in allowed:

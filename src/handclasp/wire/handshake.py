@@ -17,6 +17,7 @@ from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved, Unexpect
 from handclasp.wire.codec import Reader, Writer
 from handclasp.wire.enums import (
     CipherSuite,
+    ExtensionType,
     HandshakeType,
     KeyUpdateRequest,
     ProtocolVersion,
@@ -28,6 +29,7 @@ from handclasp.wire.extensions import (
     OpaqueExtension,
     decode_extensions,
     encode_extensions,
+    has_extension,
 )
 
 Extensions = tuple[Extension | OpaqueExtension, ...]
@@ -160,14 +162,30 @@ class HelloRetryRequest:
 
 
 def _decode_server_hello(r: Reader) -> ServerHello | HelloRetryRequest:
+    """A ServerHello, a HelloRetryRequest (by its random), or a TLS 1.2 ServerHello.
+
+    RFC 8446 §4.1.3 / §4.2.1: a ServerHello negotiating TLS 1.3 carries supported_versions,
+    and one without it is TLS 1.2 or older; its extensions are decoded as ``MessageKind.SH12``
+    (RFC 5246 §7.4.1.4). The list is peeked for the type before any body is decoded.
+    """
     legacy_version = ProtocolVersion(r.uint16())
     random = r.bytes(32)
     session_id = r.vector(1, max_len=32)
     suite = CipherSuite(r.uint16())
     compression = r.uint8()
     is_hrr = random == HELLO_RETRY_REQUEST_RANDOM
-    kind = MessageKind.HRR if is_hrr else MessageKind.SH
-    extensions = decode_extensions(r, kind) if not r.is_empty() else ()
+    extensions: Extensions = ()
+    if not r.is_empty():
+        block = r.rest()
+        if is_hrr:
+            kind = MessageKind.HRR
+        elif has_extension(block, ExtensionType.SUPPORTED_VERSIONS):
+            kind = MessageKind.SH
+        else:
+            kind = MessageKind.SH12
+        body = Reader(block)
+        extensions = decode_extensions(body, kind)
+        body.expect_end()
     if is_hrr:
         return HelloRetryRequest(
             legacy_version=legacy_version,

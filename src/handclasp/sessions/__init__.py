@@ -1,0 +1,17 @@
+"""Session resumption state: sessions, server stores, tickets and the client cache."""
+
+from __future__ import annotations
+
+from handclasp.sessions.cache import ClientSession, ClientSessionCache
+from handclasp.sessions.store import MemorySessionStore, Session, SessionFormatError, SessionStore
+from handclasp.sessions.tickets import TicketKeys
+
+__all__ = [
+    "ClientSession",
+    "ClientSessionCache",
+    "MemorySessionStore",
+    "Session",
+    "SessionFormatError",
+    "SessionStore",
+    "TicketKeys",
+]
