@@ -424,14 +424,16 @@ def test_alert_of_the_wrong_length(pair: ConnectionPair, payload: bytes) -> None
 # --- the server's view of the ClientHello ---------------------------------------------------------
 
 
-def test_client_hello_without_supported_versions(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.1: a TLS 1.2-only ClientHello cannot negotiate TLS 1.3 (protocol_version)."""
+def test_client_hello_without_supported_versions(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8446 §4.2.1: a TLS 1.2-only ClientHello cannot negotiate with a TLS 1.3-only server (protocol_version)."""
+    pair = ConnectionPair.make(client_config, dataclasses.replace(server_config, versions=(ProtocolVersion.TLS1_3,)))
     wire = handshake_record(replace_ext(client_hello(pair), drop=ext.SupportedVersionsClientHello))
     expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerIncompatible, Incompatibility.NO_SHARED_VERSION, A.PROTOCOL_VERSION)
 
 
-def test_client_hello_offering_only_tls12_in_supported_versions(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.1: without TLS 1.3 in supported_versions there is no shared version."""
+def test_client_hello_offering_only_tls12_in_supported_versions(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8446 §4.2.1: without TLS 1.3 in supported_versions a TLS 1.3-only server shares no version."""
+    pair = ConnectionPair.make(client_config, dataclasses.replace(server_config, versions=(ProtocolVersion.TLS1_3,)))
     versions = ext.SupportedVersionsClientHello(versions=(ProtocolVersion.TLS1_2, ProtocolVersion(0x7A7A)))
     wire = handshake_record(replace_ext(client_hello(pair), drop=ext.SupportedVersionsClientHello, add=(versions,)))
     expect_failure(pair.server, lambda: pair.server.receive_bytes(wire), PeerIncompatible, Incompatibility.NO_SHARED_VERSION, A.PROTOCOL_VERSION)
@@ -555,8 +557,9 @@ def test_downgrade_sentinel_is_detected(pair: ConnectionPair, sentinel: bytes) -
     expect_failure(pair.client, _client_gets(pair, legacy), PeerMisbehaved, M.DOWNGRADE_DETECTED, A.ILLEGAL_PARAMETER)
 
 
-def test_server_hello_without_supported_versions(pair: ConnectionPair) -> None:
-    """RFC 8446 §4.2.1: a ServerHello without supported_versions is TLS 1.2 or older (protocol_version)."""
+def test_server_hello_without_supported_versions(client_config: ClientConfig, server_config: ServerConfig) -> None:
+    """RFC 8446 §4.2.1: to a TLS 1.3-only client, a ServerHello without supported_versions is TLS 1.2 (protocol_version)."""
+    pair = ConnectionPair.make(dataclasses.replace(client_config, versions=(ProtocolVersion.TLS1_3,)), server_config)
     hello, _ = server_hello_flight(pair)
     legacy = dataclasses.replace(hello, extensions=())
     expect_failure(pair.client, _client_gets(pair, legacy), PeerIncompatible, Incompatibility.NO_SHARED_VERSION, A.PROTOCOL_VERSION)
@@ -933,12 +936,16 @@ def test_too_many_empty_records(done: ConnectionPair) -> None:
 def test_too_many_post_handshake_messages(done: ConnectionPair) -> None:
     """RFC 8446 §4.6 (DoS limit): post-handshake messages without application data between them are bounded."""
     from handclasp.common.limits import MAX_POST_HANDSHAKE_MESSAGES_IN_A_ROW
+    from handclasp.wire.handshake import NewSessionTicket13
 
+    ticket = NewSessionTicket13(ticket_lifetime=60, ticket_age_add=0, ticket_nonce=b"", ticket=b"t")
     for _ in range(MAX_POST_HANDSHAKE_MESSAGES_IN_A_ROW):
-        done.client.key_update(request_peer=False)
-    done.client_to_server()
-    done.client.key_update(request_peer=False)
-    expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_POST_HANDSHAKE_MESSAGES, A.UNEXPECTED_MESSAGE)
+        done.server.send(ticket)
+    done.server._flush_handshake()
+    done.server_to_client()
+    done.server.send(ticket)
+    done.server._flush_handshake()
+    expect_failure(done.client, done.server_to_client, PeerMisbehaved, M.TOO_MANY_POST_HANDSHAKE_MESSAGES, A.UNEXPECTED_MESSAGE)
 
 
 def test_data_after_close_notify_is_ignored(done: ConnectionPair) -> None:
@@ -1190,7 +1197,6 @@ def test_client_certificate_entry_with_an_unrequested_extension(auth_pair: Conne
 # --- known bugs outside wire/ (xfail strict: each starts passing, and so fails, once fixed) --------
 
 
-@pytest.mark.xfail(strict=True, reason="common/limits.py: TemperCounters.key_update() is never called, so MAX_KEY_UPDATES_IN_A_ROW is not enforced")
 def test_too_many_key_updates_in_a_row(done: ConnectionPair) -> None:
     """RFC 8446 §4.6.3 (DoS limit): KeyUpdates without application data between them are bounded."""
     from handclasp.common.limits import MAX_KEY_UPDATES_IN_A_ROW
@@ -1202,11 +1208,6 @@ def test_too_many_key_updates_in_a_row(done: ConnectionPair) -> None:
     expect_failure(done.server, done.client_to_server, PeerMisbehaved, M.TOO_MANY_KEY_UPDATES, A.UNEXPECTED_MESSAGE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record/layer.py refuses a plaintext alert once a read key is set, before any record decrypted "
-    "(OpenSSL ENC_READ_STATE_ALLOW_PLAIN_ALERTS); the server reports UNPROTECTED_RECORD instead",
-)
 def test_server_reports_the_clients_plaintext_alert_after_server_hello(pair: ConnectionPair) -> None:
     """RFC 8446 §6: alerts use the sender's current state, so a client rejecting ServerHello alerts in plaintext."""
     hello, _ = server_hello_flight(pair)
@@ -1217,7 +1218,6 @@ def test_server_reports_the_clients_plaintext_alert_after_server_hello(pair: Con
     assert received.value.description is A.ILLEGAL_PARAMETER
 
 
-@pytest.mark.xfail(strict=True, reason="server has no early-data skipping: a rejected 0-RTT record fails with BadRecordMac under the handshake key")
 def test_server_skips_rejected_early_data(pair: ConnectionPair) -> None:
     """RFC 8446 §4.2.10: a server that rejects 0-RTT skips records that fail deprotection, up to max_early_data_size."""
     hello = replace_ext(client_hello(pair), add=(ext.EarlyDataIndication(), _psk_offer()))

@@ -34,7 +34,7 @@ from handclasp.x509.verify import (
 
 ClientAuth = Literal["none", "request", "require"]
 
-DEFAULT_VERSIONS: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3,)
+DEFAULT_VERSIONS: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3, ProtocolVersion.TLS1_2)
 DEFAULT_CIPHER_SUITES: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES + DEFAULT_TLS12_SUITES
 # RFC 8996: TLS 1.0 and 1.1 only when legacy_versions=True.
 _LEGACY_VERSIONS = (ProtocolVersion.TLS1_1, ProtocolVersion.TLS1_0)
@@ -124,8 +124,6 @@ class ClientConfig:
     def __post_init__(self) -> None:
         _check_common(self.cipher_suites, self.groups, self.signature_schemes, self.alpn_protocols)
         _check_versions(self.versions)
-        if self.key_share_groups is None:
-            object.__setattr__(self, "key_share_groups", self.groups[:1])
         for group in self.key_share_groups or ():
             if group not in self.groups:
                 raise ValueError(f"key_share group {group!r} is not in groups")

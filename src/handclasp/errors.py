@@ -80,6 +80,8 @@ class Misbehaviour(enum.Enum):
     UNSOLICITED_EXTENSION = "unsolicited_extension"
     PRE_SHARED_KEY_NOT_LAST = "pre_shared_key_not_last"
     MISSING_PSK_KEY_EXCHANGE_MODES = "pre_shared_key_without_psk_key_exchange_modes"
+    BAD_RENEGOTIATION_INFO = "bad_renegotiation_info"
+    RESUMPTION_PARAMETERS_CHANGED = "resumption_parameters_changed"
     BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH = "both_record_size_limit_and_max_fragment_length"
     DUPLICATE_KEY_SHARE = "duplicate_key_share"
     PSK_BINDERS_MISMATCH = "psk_binders_do_not_match_identities"
@@ -144,6 +146,10 @@ class Incompatibility(enum.Enum):
     SSL2_CLIENT_HELLO = "sslv2_client_hello"
     UNSUPPORTED_CERTIFICATE = "unsupported_certificate"
     WEAK_DH_GROUP = "weak_dh_group"
+    NO_EXTENDED_MASTER_SECRET = "no_extended_master_secret"
+    NO_SECURE_RENEGOTIATION = "no_secure_renegotiation"
+    NO_ENCRYPT_THEN_MAC = "cbc_without_encrypt_then_mac"
+    INAPPROPRIATE_FALLBACK = "inappropriate_fallback"
 
 
 class PeerIncompatible(TLSError):
@@ -269,6 +275,8 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.UNSOLICITED_EXTENSION: _A.UNSUPPORTED_EXTENSION,
     Misbehaviour.PRE_SHARED_KEY_NOT_LAST: _A.ILLEGAL_PARAMETER,
     Misbehaviour.MISSING_PSK_KEY_EXCHANGE_MODES: _A.MISSING_EXTENSION,
+    Misbehaviour.BAD_RENEGOTIATION_INFO: _A.HANDSHAKE_FAILURE,
+    Misbehaviour.RESUMPTION_PARAMETERS_CHANGED: _A.ILLEGAL_PARAMETER,
     Misbehaviour.BOTH_RECORD_SIZE_LIMIT_AND_MAX_FRAGMENT_LENGTH: _A.ILLEGAL_PARAMETER,
     Misbehaviour.DUPLICATE_KEY_SHARE: _A.ILLEGAL_PARAMETER,
     Misbehaviour.PSK_BINDERS_MISMATCH: _A.ILLEGAL_PARAMETER,
@@ -323,6 +331,10 @@ INCOMPATIBILITY_ALERTS: dict[Incompatibility, AlertDescription] = {
     Incompatibility.SSL2_CLIENT_HELLO: _A.PROTOCOL_VERSION,
     Incompatibility.UNSUPPORTED_CERTIFICATE: _A.UNSUPPORTED_CERTIFICATE,
     Incompatibility.WEAK_DH_GROUP: _A.INSUFFICIENT_SECURITY,
+    Incompatibility.NO_EXTENDED_MASTER_SECRET: _A.HANDSHAKE_FAILURE,
+    Incompatibility.NO_SECURE_RENEGOTIATION: _A.HANDSHAKE_FAILURE,
+    Incompatibility.NO_ENCRYPT_THEN_MAC: _A.HANDSHAKE_FAILURE,
+    Incompatibility.INAPPROPRIATE_FALLBACK: _A.INAPPROPRIATE_FALLBACK,
 }
 
 CERTIFICATE_ALERTS: dict[CertificateProblem, AlertDescription] = {

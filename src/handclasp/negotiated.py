@@ -21,3 +21,4 @@ class Negotiated:
     client_certificate_requested: bool = False
     resumed: bool = False
     hello_retry: bool = False
+    extended_master_secret: bool = False  # TLS 1.2 (RFC 7627); TLS 1.3 always binds the transcript

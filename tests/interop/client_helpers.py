@@ -36,6 +36,7 @@ from handclasp import (
     SignatureScheme,
     events,
 )
+from handclasp.events import Direction
 from handclasp.io.blocking import TLSSocket, connect
 from handclasp.tools.certs import CertifiedKey
 
@@ -68,7 +69,7 @@ class ClientRun:
     def of(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
-    def messages(self, direction: events.Direction) -> list[str]:
+    def messages(self, direction: Direction) -> list[str]:
         return [
             e.name for e in self.events if isinstance(e, events.HandshakeMessage) and e.direction is direction
         ]
@@ -201,6 +202,36 @@ def sans_io_http_get(
         with contextlib.suppress(OSError):
             sock.sendall(written[-1])
     return conn, seen, bytes(body)
+
+
+def sans_io_failed_handshake(
+    port: int, config: ClientConfig, *, server_name: str = "localhost", timeout: float = 20.0
+) -> tuple[HandclaspError, bytes]:
+    """Run a handshake that our client must refuse, over our own socket loop; on the error, write the
+    alert the core queued, then half-close and drain the socket before closing it, so that no TCP reset
+    can make the server lose the alert. Returns (the error, the bytes written after it)."""
+    conn = ClientConnection(config, server_name=server_name)
+    conn.start_handshake()
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((HOST, int(port)), timeout=IO_TIMEOUT) as sock:
+        sock.sendall(conn.data_to_send())
+        while time.monotonic() < deadline:
+            data = sock.recv(65536)
+            try:
+                conn.receive_bytes(data)
+            except HandclaspError as exc:
+                alert = conn.data_to_send()
+                sock.sendall(alert)
+                sock.shutdown(socket.SHUT_WR)
+                with contextlib.suppress(OSError):
+                    while time.monotonic() < deadline and sock.recv(65536):
+                        pass
+                return exc, alert
+            if out := conn.data_to_send():
+                sock.sendall(out)
+            if conn.handshake_complete:
+                raise AssertionError("the handshake completed")
+    raise TimeoutError(f"no error after {timeout} s")
 
 
 def record_headers(stream: bytes) -> list[tuple[int, int]]:

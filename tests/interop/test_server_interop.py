@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 import pki
-from handclasp import AlertDescription, CipherSuite, NamedGroup, ServerConfig, SignatureScheme
+from handclasp import (
+    AlertDescription,
+    CipherSuite,
+    NamedGroup,
+    ProtocolVersion,
+    ServerConfig,
+    SignatureScheme,
+)
 from handclasp.errors import AlertReceived, CertificateVerifyError, TLSError
 from handclasp.tools.certs import CertifiedKey, KeyType
 from tests.interop.peers.harness import (
@@ -163,7 +170,9 @@ def test_openssl_hello_retry_request_to_ffdhe(peer_pki: PeerPKI) -> None:
 def test_openssl_incompatible_client_gets_the_right_alert(
     peer_pki: PeerPKI, args: list[str], groups: tuple[NamedGroup, ...] | None, alert: int
 ) -> None:
-    config = server_config(groups=groups) if groups else server_config()
+    # TLS 1.3-only server (TLS 1.2 is covered in test_tls12_interop.py).
+    only13 = {"versions": (ProtocolVersion.TLS1_3,)}
+    config = server_config(groups=groups, **only13) if groups else server_config(**only13)
     with running_server(config) as run:
         result = run_openssl_client(run.port, args, cafile=peer_pki.ca, input=ECHO_INPUT, linger=1.0)
         error = run.wait_handshake_error()
@@ -447,12 +456,6 @@ def test_openssl_client_offering_a_foreign_psk_gets_a_full_handshake(peer_pki: P
     assert bytes(record.received) == ECHO_INPUT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handclasp server does not skip rejected 0-RTT records (RFC 8446 §4.2.10): the client's early "
-    "data, protected under the client_early_traffic_secret of a PSK we ignore, fails the handshake with "
-    "BadRecordMac (bad_record_mac alert to the client) instead of being discarded",
-)
 def test_openssl_client_early_data_is_rejected_and_skipped(peer_pki: PeerPKI, tmp_path: Path) -> None:
     session = _openssl_session(peer_pki, tmp_path / "session.pem")
     early = tmp_path / "early.txt"
@@ -846,13 +849,6 @@ def test_client_refusing_our_certificate_fails_both_ends(peer_pki: PeerPKI) -> N
     assert run.records == []  # the handler never ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handclasp server rejects the plaintext alert an OpenSSL client sends before it has installed its "
-    "handshake write key (OpenSSL, rustls, JDK and wolfSSL servers accept such alerts until the peer's first "
-    "protected record): reported as PeerMisbehaved(unprotected_record_after_key_change), not "
-    "AlertReceived(unknown_ca)",
-)
 def test_openssl_plaintext_unknown_ca_alert_is_reported_as_the_alert(peer_pki: PeerPKI) -> None:
     with running_server(server_config()) as run:
         run_openssl_client(run.port, [], cafile=peer_pki.path("unrelated-ca.pem"), input=ECHO_INPUT, linger=1.0)

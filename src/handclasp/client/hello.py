@@ -17,16 +17,20 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+from handclasp.client.tls12 import start_tls12
 from handclasp.client.tls13 import ExpectEncryptedExtensions, HandshakeKeys
 from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.config import ClientConfig
 from handclasp.crypto.groups import KeyExchange, generate_key_exchange
 from handclasp.crypto.schedule13 import EarlySecret
 from handclasp.crypto.suites import TLS13_SUITES
+from handclasp.crypto.suites12 import TLS12_SUITES, KeyExchangeAlgorithm
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import ApiMisuse, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.sessions.cache import ClientSession
 from handclasp.wire.enums import (
     CipherSuite,
+    ECPointFormat,
     MaxFragmentLength,
     NamedGroup,
     ProtocolVersion,
@@ -35,6 +39,9 @@ from handclasp.wire.enums import (
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
+    ECPointFormats,
+    EncryptThenMac,
+    ExtendedMasterSecret,
     Extension,
     KeyShareClientHello,
     KeyShareEntry,
@@ -44,8 +51,10 @@ from handclasp.wire.extensions import (
     OpaqueExtension,
     PskKeyExchangeModes,
     RecordSizeLimit,
+    RenegotiationInfo,
     SelectedPsk,
     ServerNameList,
+    SessionTicketExt,
     SignatureAlgorithms,
     SignatureAlgorithmsCert,
     SupportedGroups,
@@ -74,23 +83,47 @@ class ExpectStart:
     expects: ClassVar[tuple[type, ...]] = ()
     config: ClientConfig
     server_name: str | None
+    session: ClientSession | None = None
 
     def start(self, ctx: HandshakeContext, out: Output) -> ExpectServerHello:
         config = self.config
         name = normalise_server_name(self.server_name) if self.server_name else None
         ctx.server_name = name
         ctx.client_random = config.provider.random(32)
-        # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id.
-        session_id = config.provider.random(32) if config.middlebox_compat else b""
-        shares = {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups or config.groups[:1]}
+        versions = config.allowed_versions
+        offers13 = ProtocolVersion.TLS1_3 in versions
+        legacy_version = min(versions[0], ProtocolVersion.TLS1_2)
+        ctx.max_offered_version = legacy_version
+        offered = self.session if self.session is not None and self.session.session.version in versions else None
+        # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id;
+        # RFC 5077 §3.4: a ticket goes with a fresh session id, so its echo says "resumed".
+        if offered is not None and offered.ticket is None:
+            session_id = offered.session_id
+        elif config.middlebox_compat or offered is not None:
+            session_id = config.provider.random(32)
+        else:
+            session_id = b""
+        if offered is not None:
+            offered = dataclasses.replace(offered, session_id=session_id)
+        shares = (
+            {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups or config.groups[:1]}
+            if offers13
+            else {}
+        )
+        suites = _offered_suites(config, versions)
+        if not [suite for suite in suites if suite != CipherSuite.TLS_FALLBACK_SCSV]:
+            raise ApiMisuse("no configured cipher suite can be offered with these versions and options")
         hello = ClientHello(
+            legacy_version=legacy_version,
             random=ctx.client_random,
             legacy_session_id=session_id,
-            cipher_suites=config.cipher_suites,
-            extensions=_client_extensions(config, name, shares),
+            cipher_suites=suites,
+            extensions=_client_extensions(config, name, shares, versions, offered),
         )
         raw = out.send(hello)
-        return ExpectServerHello(config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None)
+        return ExpectServerHello(
+            config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None, offered=offered
+        )
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         raise ApiMisuse("start_handshake() was not called")
@@ -104,12 +137,18 @@ class ExpectServerHello:
     hello_raw: bytes
     shares: dict[NamedGroup, KeyExchange]
     retry_suite: CipherSuite | None
+    offered: ClientSession | None = None
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         if isinstance(msg, HelloRetryRequest):
             return self._handle_retry(ctx, msg, raw, out)
         assert isinstance(msg, ServerHello)
+        if find(msg.extensions, SupportedVersionsServerHello) is None and self.retry_suite is None:
+            version = self._check_legacy_version(msg)
+            ctx.version = version
+            return start_tls12(ctx, self.config, self.hello, self.hello_raw, msg, raw, out, self.offered)
         self._check_version(msg.random, msg.extensions)
+        ctx.version = ProtocolVersion.TLS1_3
         self._check_echoes(msg.legacy_session_id_echo, msg.cipher_suite, msg.legacy_compression_method)
         if self.retry_suite is not None and msg.cipher_suite != self.retry_suite:
             # RFC 8446 §4.1.4: the ServerHello suite must match the HelloRetryRequest's.
@@ -182,6 +221,17 @@ class ExpectServerHello:
             config=self.config, hello=hello, hello_raw=hello_raw, shares=shares, retry_suite=msg.cipher_suite
         )
 
+    def _check_legacy_version(self, hello: ServerHello) -> ProtocolVersion:
+        """A ServerHello without supported_versions chose TLS 1.2 or older (RFC 8446 §4.1.3)."""
+        version = hello.legacy_version
+        allowed = self.config.allowed_versions
+        if ProtocolVersion.TLS1_3 in allowed and hello.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
+            # RFC 8446 §4.1.3: a TLS 1.3 client MUST check the sentinels and abort with illegal_parameter.
+            raise PeerMisbehaved(Misbehaviour.DOWNGRADE_DETECTED)
+        if version not in allowed or version == ProtocolVersion.TLS1_3:
+            raise PeerIncompatible(Incompatibility.NO_SHARED_VERSION, f"server chose {version.name}")
+        return version
+
     def _check_version(self, random: bytes | None, extensions: tuple[Extension | OpaqueExtension, ...]) -> None:
         versions = find(extensions, SupportedVersionsServerHello)
         if versions is None:
@@ -203,15 +253,53 @@ class ExpectServerHello:
             raise PeerMisbehaved(Misbehaviour.NONZERO_COMPRESSION)
 
 
+def _offered_suites(config: ClientConfig, versions: tuple[ProtocolVersion, ...]) -> tuple[CipherSuite, ...]:
+    """TLS 1.3 suites when 1.3 is offered; TLS 1.2 suites that the older versions can use."""
+    best12 = next((v for v in versions if v <= ProtocolVersion.TLS1_2), None)
+    suites: list[CipherSuite] = []
+    for suite in config.cipher_suites:
+        if suite in TLS13_SUITES:
+            if ProtocolVersion.TLS1_3 in versions:
+                suites.append(suite)
+            continue
+        params = TLS12_SUITES[suite]
+        if best12 is None or params.min_version > best12:
+            continue
+        if params.kx is KeyExchangeAlgorithm.RSA and not config.legacy_rsa_key_exchange:
+            continue
+        if params.is_cbc and not (config.encrypt_then_mac or config.legacy_versions):
+            continue
+        suites.append(suite)
+    if config.fallback_scsv:
+        suites.append(CipherSuite.TLS_FALLBACK_SCSV)  # RFC 7507 §4: a deliberate fallback connection
+    return tuple(suites)
+
+
 def _client_extensions(
-    config: ClientConfig, server_name: str | None, shares: dict[NamedGroup, KeyExchange]
+    config: ClientConfig,
+    server_name: str | None,
+    shares: dict[NamedGroup, KeyExchange],
+    versions: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3,),
+    offered: ClientSession | None = None,
 ) -> tuple[Extension | OpaqueExtension, ...]:
+    offers13 = ProtocolVersion.TLS1_3 in versions
+    offers12 = any(v <= ProtocolVersion.TLS1_2 for v in versions)
     exts: list[Extension | OpaqueExtension] = []
     sni = sni_for(server_name) if server_name else None
     if sni is not None:
         exts.append(ServerNameList(host_name=sni))
     exts.append(SupportedGroups(groups=config.groups))
-    exts.append(SignatureAlgorithms(schemes=config.signature_schemes))
+    exts.append(SignatureAlgorithms(schemes=config.tls12_signature_schemes if offers12 else config.signature_schemes))
+    if offers12:
+        # RFC 5746 §3.4, RFC 7627 §5.1, RFC 8422 §5.1.2, RFC 5077 §3.2, RFC 7366 §2.
+        exts.append(RenegotiationInfo(renegotiated_connection=b""))
+        if config.offer_extended_master_secret:
+            exts.append(ExtendedMasterSecret())
+        exts.append(ECPointFormats(formats=(ECPointFormat.UNCOMPRESSED,)))
+        if config.session_tickets:
+            exts.append(SessionTicketExt(ticket=offered.ticket if offered is not None and offered.ticket else b""))
+        if config.encrypt_then_mac:
+            exts.append(EncryptThenMac())
     if config.signature_schemes_cert != config.signature_schemes:
         exts.append(SignatureAlgorithmsCert(schemes=config.signature_schemes_cert))
     if config.alpn_protocols:
@@ -220,10 +308,11 @@ def _client_extensions(
         exts.append(RecordSizeLimit(limit=config.record_size_limit))
     if config.max_fragment_length is not None:
         exts.append(MaxFragmentLengthExt(code=MaxFragmentLength(config.max_fragment_length.bit_length() - 9)))
-    # psk_dhe_ke lets servers send NewSessionTicket (RFC 8446 §4.2.9).
-    exts.append(PskKeyExchangeModes(modes=(PskKeyExchangeMode.PSK_DHE_KE,)))
-    exts.append(SupportedVersionsClientHello(versions=(ProtocolVersion.TLS1_3,)))
-    exts.append(_key_share(shares))
+    if offers13:
+        # psk_dhe_ke lets servers send NewSessionTicket (RFC 8446 §4.2.9).
+        exts.append(PskKeyExchangeModes(modes=(PskKeyExchangeMode.PSK_DHE_KE,)))
+        exts.append(SupportedVersionsClientHello(versions=versions))
+        exts.append(_key_share(shares))
     return tuple(exts)
 
 

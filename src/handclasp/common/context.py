@@ -8,7 +8,7 @@ states read (config, randoms, transcript, suite) lives in one small
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cryptography import x509
 
@@ -17,17 +17,20 @@ from handclasp.crypto.suites import SuiteParams
 from handclasp.crypto.transcript import Transcript
 from handclasp.events import Event
 from handclasp.keylog import KeyLogWriter
-from handclasp.wire.enums import NamedGroup, SignatureScheme
+from handclasp.wire.enums import AlertDescription, NamedGroup, ProtocolVersion, SignatureScheme
 from handclasp.wire.handshake import Message
+from handclasp.wire.handshake12 import Message12
 
 if TYPE_CHECKING:
     from handclasp.crypto.schedule13 import MasterSecret
+    from handclasp.record.protection12 import Protection12
+    from handclasp.sessions.cache import ClientSession
 
 
 class Output(Protocol):
     """The only way a state acts: send messages, change keys, emit events."""
 
-    def send(self, msg: Message) -> bytes:
+    def send(self, msg: Message | Message12) -> bytes:
         """Queue a handshake message; returns its raw bytes (for the transcript)."""
         ...
 
@@ -39,9 +42,28 @@ class Output(Protocol):
 
     def set_write_record_limit(self, limit: int) -> None: ...
 
+    def skip_early_data(self) -> None:
+        """RFC 8446 §4.2.10: we refuse 0-RTT, so the client's early records are to be skipped."""
+        ...
+
     def emit(self, event: Event) -> None: ...
 
     def log_secret(self, label: str, secret: bytes) -> None: ...
+
+    # --- TLS 1.2 only
+    def send_change_cipher_spec(self) -> None:
+        """The real ChangeCipherSpec (RFC 5246 §7.1), under the current write state."""
+        ...
+
+    def set_read_protection12(self, protection: Protection12, version: ProtocolVersion) -> None: ...
+
+    def set_write_protection12(self, protection: Protection12, version: ProtocolVersion) -> None: ...
+
+    def send_warning_alert(self, description: AlertDescription) -> None: ...
+
+    def remember_session(self, session: ClientSession) -> None:
+        """A resumable session the client now holds (client cache, ``ClientConnection.session``)."""
+        ...
 
     @property
     def is_write_closed(self) -> bool:
@@ -64,6 +86,9 @@ class HandshakeContext:
     peer_certificates: tuple[x509.Certificate, ...] = ()
     client_certificate_requested: bool = False
     hello_retry: bool = False
+    resumed: bool = False
+    version: ProtocolVersion | None = None  # fixed by ServerHello
+    max_offered_version: ProtocolVersion = ProtocolVersion.TLS1_2  # ClientHello.client_version, for RSA premaster
     sent_dummy_ccs: bool = False
     master: MasterSecret | None = field(default=None)
     exporter_master_secret: bytes = b""
@@ -82,4 +107,5 @@ class State(Protocol):
 
     expects: ClassVar[tuple[type, ...]]
 
-    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State: ...
+    # ``msg`` is one of ``expects`` (the dispatcher checks); each state narrows it with an assert.
+    def handle(self, ctx: HandshakeContext, msg: Any, raw: bytes, out: Output) -> State: ...

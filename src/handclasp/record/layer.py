@@ -10,6 +10,9 @@ Write side: ``encode`` cuts a payload into records of at most the write limit
 (2^14, or less after record_size_limit / max_fragment_length) and returns their
 wire bytes. Read side: ``feed`` buffers bytes, ``next_record`` returns one
 ``(content_type, payload)`` at a time or None when no whole record is buffered.
+The buffer holds exactly the unparsed bytes: the caller's own ``bytes`` object when
+nothing else was buffered (records are decrypted straight from it, uncopied), else a
+``bytearray`` (a partial record waiting for more, or a copy of a mutable input).
 
 Rules of this file:
 - It is the only place that encrypts or decrypts records, and it knows nothing
@@ -33,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from handclasp.crypto.schedule13 import traffic_key_iv
 from handclasp.crypto.suites import AEAD_TAG_LEN, SuiteParams, make_aead
 from handclasp.errors import BadRecordMac, InternalError, Misbehaviour, PeerMisbehaved, RecordOverflow
+from handclasp.record.protection12 import Protection12
 from handclasp.wire.enums import ContentType
 
 # Payloads may be any bytes-like object (the connection passes memoryview slices).
@@ -40,7 +44,19 @@ Buffer: TypeAlias = bytes | bytearray | memoryview
 
 
 class RecordLayer:
-    __slots__ = ("is_client", "_write", "_read", "_write_limit", "_first_write", "_buffer")
+    __slots__ = (
+        "is_client",
+        "_write",
+        "_read",
+        "_write_limit",
+        "_first_write",
+        "_buffer",
+        "_write12",
+        "_read12",
+        "_version12",
+        "_plain_alerts_allowed",
+        "_early_data_budget",
+    )
 
     def __init__(self, *, is_client: bool) -> None:
         self.is_client = is_client
@@ -50,6 +66,12 @@ class RecordLayer:
         # RFC 8446 §5.1: the initial ClientHello may carry legacy_record_version 0x0301.
         self._first_write = is_client
         self._buffer: bytes | bytearray = b""  # exactly the unparsed bytes
+        # TLS 1.2 protections live apart from the TLS 1.3 ones, so the 1.3 fast paths stay simple.
+        self._write12: Protection12 | None = None
+        self._read12: Protection12 | None = None
+        self._version12 = LEGACY_VERSION
+        self._plain_alerts_allowed = False
+        self._early_data_budget = 0
 
     # --- write side
 
@@ -57,6 +79,23 @@ class RecordLayer:
         """Protect every later record (but change_cipher_spec) with this TLS 1.3 traffic secret."""
         self._write = _Protection(params, traffic_secret)
         self._first_write = False
+
+    def set_write_protection12(self, protection: Protection12, version: int) -> None:
+        """TLS 1.2 and older: protect every later record (RFC 5246 §6.2.3) under ``version``."""
+        self._write12 = protection
+        self._write = None
+        self._version12 = version
+        self._first_write = False
+
+    def set_read_protection12(self, protection: Protection12, version: int) -> None:
+        self._read12 = protection
+        self._read = None
+        self._version12 = version
+
+    def skip_early_data(self, limit: int) -> None:
+        """RFC 8446 §4.2.10: a server refusing 0-RTT discards up to ``limit`` bytes of records it
+        cannot deprotect (or, before its handshake key, protected-looking records) until one opens."""
+        self._early_data_budget = limit
 
     def set_write_record_limit(self, max_plaintext: int) -> None:
         """Content bytes per record from now on (RFC 8449 record_size_limit minus 1 in TLS 1.3;
@@ -77,6 +116,8 @@ class RecordLayer:
             and content_type != _CCS
         ):
             return protection.seal(payload, _TRAILERS.get(content_type) or bytes((content_type,)))
+        if self._write12 is not None:
+            return self._encode12(self._write12, content_type, payload)
         if length == 0 and content_type != ContentType.APPLICATION_DATA:
             raise ValueError(f"empty {content_type.name} record")  # RFC 8446 §5.1
         if protection is None or content_type == ContentType.CHANGE_CIPHER_SPEC:
@@ -94,6 +135,24 @@ class RecordLayer:
         return b"".join(
             [protection.seal(view[start : start + chunk], trailer) for start in range(0, length, chunk)]
         )
+
+    def _encode12(self, protection: Protection12, content_type: ContentType, payload: Buffer) -> bytes:
+        """TLS 1.2 records: each fragment sealed on its own (RFC 5246 §6.2)."""
+        version = self._version12
+        limit = self._write_limit
+        length = len(payload)
+        if type(payload) is bytearray:
+            payload = bytes(payload)
+        if length <= limit:
+            body = protection.seal(content_type, version, payload)  # type: ignore[arg-type]
+            return _HEADER.pack(content_type, version, len(body)) + body
+        view = memoryview(payload)
+        parts: list[bytes] = []
+        for start in range(0, length, limit):
+            body = protection.seal(content_type, version, view[start : start + limit])
+            parts.append(_HEADER.pack(content_type, version, len(body)))
+            parts.append(body)
+        return b"".join(parts)
 
     def _encode_plaintext(self, content_type: ContentType, payload: Buffer) -> bytes:
         version = LEGACY_VERSION_CLIENT_HELLO if self._first_write else LEGACY_VERSION
@@ -114,6 +173,9 @@ class RecordLayer:
 
     def set_read_key(self, params: SuiteParams, traffic_secret: bytes) -> None:
         """Expect TLS 1.3 protected records from now on."""
+        # A peer that has not switched yet may still send a plaintext alert (as OpenSSL, rustls
+        # and Go accept): until a record opens under the first read key.
+        self._plain_alerts_allowed = self._read is None
         self._read = _Protection(params, traffic_secret)
 
     def feed(self, data: Buffer) -> None:
@@ -141,6 +203,8 @@ class RecordLayer:
             # Fast path (bulk data): a protected record that passes every header check below.
             if buffered < end:
                 return None
+            if self._early_data_budget > 0 or self._plain_alerts_allowed:
+                return self._open_first_records(protection, end, length)
             inner = protection.open(buffer, end)
         else:
             content_type = _RECORD_TYPES.get(outer_type)
@@ -148,6 +212,10 @@ class RecordLayer:
                 raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
             if major != 3:
                 raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
+            if self._read12 is not None:
+                return self._next_record12(self._read12, content_type, length)
+            if protection is None and content_type is _APPLICATION_DATA and self._early_data_budget > 0:
+                return self._skip_early_data(length)
             if protection is None or content_type is _CCS:
                 if length > MAX_PLAINTEXT:  # RFC 8446 §5.1
                     raise RecordOverflow(length, MAX_PLAINTEXT)
@@ -161,10 +229,16 @@ class RecordLayer:
             if buffered < end:
                 return None
             if content_type is not _APPLICATION_DATA:
+                if content_type is ContentType.ALERT and self._plain_alerts_allowed and length == 2:
+                    payload = bytes(memoryview(buffer)[_HEADER_LEN:end])
+                    self._consume(end)
+                    return content_type, payload
                 # RFC 8446 §5.2: every record but change_cipher_spec is protected once keys are in use.
                 raise PeerMisbehaved(Misbehaviour.UNPROTECTED_RECORD, content_type.name)
             if length > _MAX_PROTECTED:  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
                 raise RecordOverflow(length - AEAD_TAG_LEN, MAX_PLAINTEXT + 1)
+            if self._early_data_budget > 0 or self._plain_alerts_allowed:
+                return self._open_first_records(protection, end, length)
             inner = protection.open(buffer, end)
         if end == buffered and type(buffer) is bytes:
             self._buffer = b""  # the common case: the record was all the caller gave
@@ -174,6 +248,46 @@ class RecordLayer:
         if inner and (content_type := _INNER_TYPES.get(inner[-1])) is not None:
             return content_type, inner[:-1]
         return _unwrap_inner(inner)
+
+    def _open_first_records(self, protection: _Protection, end: int, length: int) -> tuple[ContentType, bytes] | None:
+        """The slow path while 0-RTT may still need skipping or plaintext alerts are allowed."""
+        try:
+            inner = protection.open(self._buffer, end)
+        except BadRecordMac:
+            if self._early_data_budget < length:
+                raise
+            protection.unseen()  # RFC 8446 §4.2.10: a skipped record uses no sequence number
+            return self._skip_early_data(length)
+        self._early_data_budget = 0
+        self._plain_alerts_allowed = False
+        self._consume(end)
+        if inner and (content_type := _INNER_TYPES.get(inner[-1])) is not None:
+            return content_type, inner[:-1]
+        return _unwrap_inner(inner)
+
+    def _skip_early_data(self, length: int) -> tuple[ContentType, bytes] | None:
+        if length > self._early_data_budget:
+            raise BadRecordMac()
+        end = _HEADER_LEN + length
+        if len(self._buffer) < end:
+            return None
+        self._early_data_budget -= length
+        self._consume(end)
+        return self.next_record()
+
+    def _next_record12(self, protection: Protection12, content_type: ContentType, length: int) -> tuple[ContentType, bytes] | None:
+        """RFC 5246 §6.2.3: every record type is protected; the ciphertext may exceed 2^14 by 2048."""
+        if length > MAX_PLAINTEXT + 2048:
+            raise RecordOverflow(length, MAX_PLAINTEXT + 2048)
+        end = _HEADER_LEN + length
+        if len(self._buffer) < end:
+            return None
+        body = bytes(memoryview(self._buffer)[_HEADER_LEN:end])
+        self._consume(end)
+        plaintext = protection.open(content_type, self._version12, body)
+        if len(plaintext) > MAX_PLAINTEXT:  # RFC 5246 §6.2.1
+            raise RecordOverflow(len(plaintext), MAX_PLAINTEXT)
+        return content_type, plaintext
 
     def _consume(self, end: int) -> None:
         """Drop the first ``end`` buffered bytes (a parsed record)."""
@@ -195,11 +309,11 @@ class RecordLayer:
 
     @property
     def is_read_protected(self) -> bool:
-        return self._read is not None
+        return self._read is not None or self._read12 is not None
 
     @property
     def is_write_protected(self) -> bool:
-        return self._write is not None
+        return self._write is not None or self._write12 is not None
 
 
 class _Protection:
@@ -214,31 +328,28 @@ class _Protection:
         self._iv_len = len(iv)
         self._seq = 0
 
-    def next_nonce(self) -> bytes:
-        """RFC 8446 §5.3: write_iv XOR the left-padded sequence number, which then advances."""
+    def seal(self, content: Buffer, trailer: bytes) -> bytes:
+        """One protected record: the header, then AEAD(content + trailer) with the header as AAD."""
         seq = self._seq
         if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3: the sequence number MUST NOT wrap
             raise InternalError("record sequence number exhausted")
         self._seq = seq + 1
-        return (self._iv ^ seq).to_bytes(self._iv_len, "big")
-
-    def seal(self, content: Buffer, trailer: bytes) -> bytes:
-        """One protected record: the header, then AEAD(content + trailer) with the header as AAD."""
-        seq = self._seq
-        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3 (next_nonce, inlined for the per-record path)
-            raise InternalError("record sequence number exhausted")
-        self._seq = seq + 1
-        inner = b"".join((content, trailer))
+        inner = b"".join((content, trailer))  # TLSInnerPlaintext
         header = _HEADER.pack(_OPAQUE_TYPE, LEGACY_VERSION, len(inner) + AEAD_TAG_LEN)
+        # RFC 8446 §5.3: the nonce is write_iv XOR the left-padded sequence number.
         return header + self.aead.encrypt((self._iv ^ seq).to_bytes(self._iv_len, "big"), inner, header)
+
+    def unseen(self) -> None:
+        """Take back the sequence number of a record that was skipped, not accepted."""
+        self._seq -= 1
 
     def open(self, buffer: Buffer, end: int) -> bytes:
         """The TLSInnerPlaintext of the protected record ``buffer[:end]``, whose header is checked."""
         seq = self._seq
-        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3 (next_nonce, inlined for the per-record path)
+        if seq > _MAX_SEQUENCE:  # RFC 8446 §5.3: the sequence number MUST NOT wrap
             raise InternalError("record sequence number exhausted")
         self._seq = seq + 1
-        nonce = (self._iv ^ seq).to_bytes(self._iv_len, "big")
+        nonce = (self._iv ^ seq).to_bytes(self._iv_len, "big")  # RFC 8446 §5.3
         try:
             # RFC 8446 §5.2: additional_data is the record header. Decrypt straight from the
             # buffer; the view is never named, so no export outlives the call.

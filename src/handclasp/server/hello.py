@@ -23,12 +23,14 @@ from handclasp.crypto.signatures import schemes_for_key
 from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.server.tls12 import start_tls12_server
 from handclasp.server.tls13 import FlightPlan, send_server_flight
 from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
+    EarlyDataIndication,
     KeyShareClientHello,
     KeyShareEntry,
     KeyShareHelloRetryRequest,
@@ -66,7 +68,14 @@ class ExpectClientHello:
         config = self.config
         if self.retry is None:
             ctx.client_random = hello.random
-        _check_version(hello)
+            if find(hello.extensions, EarlyDataIndication) is not None:
+                out.skip_early_data()  # RFC 8446 §4.2.10: 0-RTT is refused (not offered by this server)
+            version = _negotiate_version(config, hello)
+            if version != ProtocolVersion.TLS1_3:
+                return start_tls12_server(ctx, config, hello, raw, version, out)
+        else:
+            _check_version(hello)
+        ctx.version = ProtocolVersion.TLS1_3
         # RFC 8446 §4.1.2: for TLS 1.3, legacy_compression_methods is exactly one null byte.
         if hello.legacy_compression_methods != b"\x00":
             raise PeerMisbehaved(Misbehaviour.MISSING_NULL_COMPRESSION)
@@ -148,6 +157,27 @@ class ExpectClientHello:
         ctx.transcript = transcript
         ctx.hello_retry = True
         return ExpectClientHello(config=self.config, retry=Retry(group=group, suite=suite, cookie=cookie))
+
+
+def _negotiate_version(config: ServerConfig, hello: ClientHello) -> ProtocolVersion:
+    """RFC 8446 §4.2.1 (supported_versions) or RFC 5246 §E.1 (legacy_version); RFC 7507 for the SCSV."""
+    ours = config.allowed_versions
+    versions = find(hello.extensions, SupportedVersionsClientHello)
+    if versions is not None:
+        offered = [v for v in versions.versions if v in ours]
+        chosen = max(offered) if offered else None
+        client_best = max((v for v in versions.versions if v.is_known), default=hello.legacy_version)
+    else:
+        client_best = hello.legacy_version
+        chosen = max((v for v in ours if v <= hello.legacy_version and v != ProtocolVersion.TLS1_3), default=None)
+    if chosen is None:
+        if client_best < ProtocolVersion.TLS1_0:
+            raise PeerIncompatible(Incompatibility.LEGACY_VERSION_OFFERED_ONLY, client_best.name)
+        raise PeerIncompatible(Incompatibility.NO_SHARED_VERSION, f"client offers up to {client_best.name}")
+    # RFC 7507 §3: a fallback below our best version means someone interfered.
+    if CipherSuite.TLS_FALLBACK_SCSV in hello.cipher_suites and chosen < ours[0]:
+        raise PeerIncompatible(Incompatibility.INAPPROPRIATE_FALLBACK, f"{chosen.name} < {ours[0].name}")
+    return chosen
 
 
 def _check_version(hello: ClientHello) -> None:

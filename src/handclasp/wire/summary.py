@@ -90,4 +90,28 @@ def summarize(msg: object) -> str:
         return f"lifetime={msg.ticket_lifetime}s ticket={len(msg.ticket)}B"
     if isinstance(msg, KeyUpdate):
         return msg.request_update.name.lower()
+    return _summarize12(msg)
+
+
+def _summarize12(msg: object) -> str:
+    from handclasp.wire.handshake12 import (
+        Certificate12,
+        CertificateRequest12,
+        ChangeCipherSpec,
+        ClientKeyExchange,
+        NewSessionTicket12,
+        ServerKeyExchange,
+    )
+
+    if isinstance(msg, ChangeCipherSpec):
+        return "switch to the negotiated keys"
+    if isinstance(msg, Certificate12):
+        sizes = ",".join(str(len(c)) for c in msg.certificate_list)
+        return f"certificates={len(msg.certificate_list)} ({sizes or '-'} bytes)"
+    if isinstance(msg, ServerKeyExchange | ClientKeyExchange):
+        return f"{len(msg.body)}B"
+    if isinstance(msg, CertificateRequest12):
+        return f"sigalgs={len(msg.supported_signature_algorithms)}"
+    if isinstance(msg, NewSessionTicket12):
+        return f"lifetime_hint={msg.ticket_lifetime_hint}s ticket={len(msg.ticket)}B"
     return ""

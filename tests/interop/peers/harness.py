@@ -239,7 +239,7 @@ class PeerProcess:
 
     def json_lines(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for line in self.stdout().splitlines():
+        for line in self.stdout().split("\n"):
             if line.startswith("{"):
                 with contextlib.suppress(json.JSONDecodeError):
                     out.append(json.loads(line))
@@ -664,7 +664,7 @@ def run_go_clients(
     done = run_peer(argv, env=_keylog_env(keylog), timeout=timeout * n)
     reports = [
         _normalise(json.loads(line))
-        for line in done.stdout.splitlines()
+        for line in done.stdout.split("\n")
         if line.startswith("{") and '"event":"connection"' in line
     ]
     if not reports:
@@ -818,7 +818,7 @@ def deno_client(
     keylog_path = _tmp_keylog() if keylog is None else str(keylog)
     try:
         done = run_peer(argv, env=_deno_env(keylog_path), timeout=timeout)
-        reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        reports = [json.loads(line) for line in done.stdout.split("\n") if line.startswith("{")]
         if not reports:
             raise PeerError(
                 f"deno client printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}"
@@ -906,7 +906,7 @@ def curl_cffi_get(
     if insecure:
         argv += ["--insecure"]
     done = run_peer(argv, env=_keylog_env(keylog), timeout=timeout)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    lines = [line for line in done.stdout.split("\n") if line.startswith("{")]
     if not lines:
         raise PeerError(
             f"curl_cffi script printed no report (rc {done.returncode})\n{done.stdout}\n{done.stderr}"
@@ -1096,7 +1096,7 @@ def netns_scenario(
     argv = [*_unshare_argv(), sys.executable, str(NETNS_RUNNER)]
     total = ready_timeout + client_timeout + 15.0
     done = run_peer(argv, input=json.dumps(spec).encode(), timeout=total)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    lines = [line for line in done.stdout.split("\n") if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise PeerError(f"netns runner failed (rc {done.returncode})\n{done.stdout}\n{done.stderr}")
     result = json.loads(lines[-1])
