@@ -26,6 +26,7 @@ declare -A BIN_TO_PKG=(
     [curl]=curl
     [ip]=iproute2
     [unshare]=util-linux
+    [botan]=botan
     [npm]=npm
 )
 missing=()

@@ -17,6 +17,7 @@ from handclasp.common.context import HandshakeContext, State
 from handclasp.common.limits import TemperCounters
 from handclasp.common.traffic import Traffic
 from handclasp.config import ClientConfig, ServerConfig
+from handclasp.crypto import prf12
 from handclasp.crypto.schedule13 import export_keying_material
 from handclasp.crypto.suites import SuiteParams
 from handclasp.errors import (
@@ -212,11 +213,25 @@ class Connection:
             self._flush_handshake()
         return self._take_events()
 
-    def export_keying_material(self, label: bytes, context: bytes, length: int) -> bytes:
-        """RFC 8446 §7.5 TLS-Exporter (RFC 5705 keying material) after the handshake."""
-        if self._negotiated is None or self._ctx.params is None:
+    def export_keying_material(self, label: bytes, context: bytes | None, length: int) -> bytes:
+        """Keying material for ``label`` (RFC 5705; RFC 8446 §7.5), after the handshake.
+
+        In TLS 1.3 a None context is the same as b""; in TLS 1.2 it is not (RFC 5705 §4), and
+        TLS 1.2 exports need the extended master secret (RFC 7627 §5.4).
+        """
+        negotiated = self._negotiated
+        if negotiated is None:
             raise ApiMisuse("keying material can be exported only after the handshake")
-        return export_keying_material(self._ctx.params, self._ctx.exporter_master_secret, label, context, length)
+        if negotiated.version >= ProtocolVersion.TLS1_3:
+            assert self._ctx.params is not None
+            return export_keying_material(
+                self._ctx.params, self._ctx.exporter_master_secret, label, context or b"", length
+            )
+        if not negotiated.extended_master_secret or self._ctx.exporter12 is None:
+            raise ApiMisuse("TLS 1.2 keying material export needs the extended master secret (RFC 7627 §5.4)")
+        prf_hash, master_secret, randoms = self._ctx.exporter12
+        seed = randoms if context is None else randoms + len(context).to_bytes(2, "big") + context
+        return prf12.prf(prf_hash, master_secret, label, seed, length)
 
     # --- Output port, used by states ----------------------------------------------------------
 

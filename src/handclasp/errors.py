@@ -150,6 +150,7 @@ class Incompatibility(enum.Enum):
     NO_SECURE_RENEGOTIATION = "no_secure_renegotiation"
     NO_ENCRYPT_THEN_MAC = "cbc_without_encrypt_then_mac"
     INAPPROPRIATE_FALLBACK = "inappropriate_fallback"
+    NO_CLIENT_CERTIFICATE = "client_sent_no_certificate"
 
 
 class PeerIncompatible(TLSError):
@@ -335,6 +336,7 @@ INCOMPATIBILITY_ALERTS: dict[Incompatibility, AlertDescription] = {
     Incompatibility.NO_SECURE_RENEGOTIATION: _A.HANDSHAKE_FAILURE,
     Incompatibility.NO_ENCRYPT_THEN_MAC: _A.HANDSHAKE_FAILURE,
     Incompatibility.INAPPROPRIATE_FALLBACK: _A.INAPPROPRIATE_FALLBACK,
+    Incompatibility.NO_CLIENT_CERTIFICATE: _A.HANDSHAKE_FAILURE,
 }
 
 CERTIFICATE_ALERTS: dict[CertificateProblem, AlertDescription] = {

@@ -145,7 +145,7 @@ def running_server(
     def handler(tls: TLSSocket, addr: Any) -> None:
         record = ConnRecord(addr=addr, negotiated=tls.negotiated)
         with contextlib.suppress(Exception):
-            record.ekm = tls.connection.export_keying_material(EKM_LABEL.encode(), b"", 32).hex()
+            record.ekm = tls.connection.export_keying_material(EKM_LABEL.encode(), None, 32).hex()  # Go: context nil
         run.add(record)
         tls.settimeout(IDLE_TIMEOUT)
         try:

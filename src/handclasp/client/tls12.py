@@ -356,6 +356,7 @@ class ExpectServerFinished12:
             hs.add(out.send(Finished(verify_data=hs.finished(is_client=True))))
         ticket = self.ticket.ticket if self.ticket is not None and self.ticket.ticket else None
         out.remember_session(ClientSession(session=_session(ctx, hs, self.ticket), session_id=hs.session_id, ticket=ticket))
+        ctx.exporter12 = (hs.prf_hash, hs.master_secret, hs.client_random + hs.server_random)
         out.emit(HandshakeComplete(_negotiated(ctx, hs, resumed)))
         return Traffic12.for_client(proof=self.proof, finished=finished)
 

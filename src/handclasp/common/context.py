@@ -92,6 +92,8 @@ class HandshakeContext:
     sent_dummy_ccs: bool = False
     master: MasterSecret | None = field(default=None)
     exporter_master_secret: bytes = b""
+    # TLS 1.2 (RFC 5705): the PRF hash, master secret and client_random + server_random.
+    exporter12: tuple[str, bytes, bytes] | None = None
 
     def transcript_hash(self) -> bytes:
         assert self.transcript is not None

@@ -32,7 +32,7 @@ async def open_connection(host: str, port: int, config: ClientConfig, *, server_
                           **kwargs: Any) -> tuple[asyncio.StreamReader, TLSStreamWriter]:
     """Connect, complete the handshake (bounded by ``config.handshake_timeout``) and return streams."""
     loop = asyncio.get_running_loop()
-    conn = ClientConnection(config, server_name=server_name if server_name is not None else host)
+    conn = ClientConnection(config, server_name=server_name if server_name is not None else host, port=int(port))
     protocol = _TLSProtocol(conn, config.handshake_timeout, limit=limit, event_hook=event_hook)
     await loop.create_connection(lambda: protocol, host, port, **kwargs)
     try:

@@ -23,6 +23,7 @@ from handclasp.config import ClientConfig, ServerConfig
 from handclasp.connection import ClientConnection, ServerConnection
 from handclasp.errors import HandclaspError, HandshakeTimeout, TLSError
 from handclasp.negotiated import Negotiated
+from handclasp.sessions.cache import ClientSession
 
 EventHook = Callable[[events.Event], None]
 Handler = Callable[["TLSSocket", Any], None]
@@ -30,11 +31,14 @@ ErrorHook = Callable[[Any, BaseException], None]
 
 
 def connect(host: str, port: int, config: ClientConfig, *, server_name: str | None = None,
-            timeout: float | None = None, event_hook: EventHook | None = None) -> TLSSocket:
+            timeout: float | None = None, event_hook: EventHook | None = None,
+            session: ClientSession | None = None) -> TLSSocket:
     """TCP connect (``timeout`` also applies to later socket calls), then the handshake, bounded
-    by ``config.handshake_timeout`` (``HandshakeTimeout``).  ``server_name`` defaults to ``host``."""
-    sock = socket.create_connection((host, port), timeout=timeout)
-    tls = TLSSocket(sock, ClientConnection(config, server_name=server_name or host), event_hook=event_hook)
+    by ``config.handshake_timeout`` (``HandshakeTimeout``).  ``server_name`` defaults to ``host``;
+    ``config.session_cache`` (keyed by name and port) or ``session`` offers resumption."""
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    conn = ClientConnection(config, server_name=server_name or host, port=int(port), session=session)
+    tls = TLSSocket(sock, conn, event_hook=event_hook)
     tls.do_handshake(config.handshake_timeout, restore_timeout=timeout)
     return tls
 

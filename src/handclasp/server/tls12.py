@@ -27,7 +27,7 @@ from handclasp.config import ServerConfig
 from handclasp.crypto.groups import KeyExchange
 from handclasp.crypto.signatures import sign, verify
 from handclasp.crypto.suites12 import KeyExchangeAlgorithm
-from handclasp.errors import CertificateProblem, CertificateVerifyError, Misbehaviour, PeerMisbehaved
+from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
 from handclasp.record.protection12 import Protection12
@@ -270,7 +270,8 @@ class ExpectClientCertificate12:
         if not msg.certificate_list:
             # RFC 5246 §7.4.6: no certificate when one is required ends the handshake.
             if config.client_auth == "require":
-                raise CertificateVerifyError(CertificateProblem.REQUIRED, "client sent no certificate")
+                # RFC 5246 §7.4.6: handshake_failure (certificate_required exists only in TLS 1.3).
+                raise PeerIncompatible(Incompatibility.NO_CLIENT_CERTIFICATE)
             self.flight.hs.add(raw)
             return ExpectClientKeyExchange(flight=self.flight, client_certificate=None)
         verifier = config.resolved_client_verifier
@@ -388,6 +389,7 @@ class ExpectClientFinished12:
             out.send_change_cipher_spec()
             out.set_write_protection12(self.server_write, hs.version)
             hs.add(out.send(Finished(verify_data=hs.finished(is_client=False))))
+        ctx.exporter12 = (hs.prf_hash, hs.master_secret, hs.client_random + hs.server_random)
         out.emit(HandshakeComplete(_negotiated(ctx, hs)))
         client_proof = self.proof if self.proof is not None else None
         return Traffic12.for_server(client_proof=client_proof, finished=finished)
