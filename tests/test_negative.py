@@ -1237,11 +1237,6 @@ def test_no_key_update_is_sent_after_close_notify(done: ConnectionPair) -> None:
     assert done.client.data_to_send() == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connection.py: close() during the handshake sets Closed but keeps running the handshake states: "
-    "the client then sends its dummy CCS after close_notify and blames the server's CCS (UNEXPECTED_CCS)",
-)
 def test_close_during_the_handshake_sends_nothing_more_and_blames_no_one(pair: ConnectionPair) -> None:
     """RFC 8446 §6.1: after close_notify nothing more is sent; the peer's in-flight handshake is no misbehaviour."""
     pair.client_to_server()

@@ -140,6 +140,8 @@ class Connection:
         try:  # the error boundary, as in ``with self._boundary()`` but free when nothing fails
             if not data:
                 self._handle_eof()
+            elif self._phase is Phase.CLOSED and self._negotiated is None:
+                pass  # we gave up on the handshake (close()): its in-flight messages are no one's fault
             elif not self._peer_closed:
                 records = self._records
                 records.feed(data)
