@@ -31,12 +31,14 @@ from handclasp.config import ClientConfig
 from handclasp.crypto.groups import DheKeyExchange, KeyExchange, generate_key_exchange
 from handclasp.crypto.signatures import SignatureVerified, schemes_for_key12, sign, verify
 from handclasp.crypto.suites12 import TLS12_SUITES, AuthAlgorithm, KeyExchangeAlgorithm
-from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.errors import DecodeError, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
 from handclasp.record.protection12 import Protection12
 from handclasp.sessions.cache import ClientSession
 from handclasp.sessions.store import Session
+from handclasp.tools.certs import CertifiedKey
+from handclasp.wire.enums import ClientCertificateType, NamedGroup, ProtocolVersion
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     EncryptThenMac,
@@ -48,10 +50,12 @@ from handclasp.wire.extensions import (
     find,
     types_of,
 )
-from handclasp.wire.handshake import ClientHello, Finished, Message, ServerHello
+from handclasp.wire.handshake import DOWNGRADE_TLS11, ClientHello, Finished, Message, ServerHello
 from handclasp.wire.handshake12 import (
     Certificate12,
+    CertificateRequest10,
     CertificateRequest12,
+    CertificateVerify10,
     CertificateVerify12,
     ChangeCipherSpec,
     ClientKeyExchange,
@@ -98,6 +102,8 @@ def start_tls12(
     _negotiate_record_limits(config, server_hello, out)
     ctx.alpn_protocol = _alpn(config, server_hello)
     ctx.version = version
+    if version < ProtocolVersion.TLS1_2:
+        _enter_legacy_version(config, server_hello, out)
     hs = Handshake12(
         version=version,
         suite=suite,
@@ -113,6 +119,7 @@ def start_tls12(
 
     if offered is not None and server_hello.legacy_session_id_echo == offered.session_id and offered.session_id:
         ctx.resumed = True
+        ctx.offered_session = offered
         return _resume(ctx, config, hs, offered.session, expects_ticket, out)
     # RFC 7627 §5.4: without EMS the handshake is open to the triple handshake attack.
     if not ems and config.require_extended_master_secret:
@@ -183,22 +190,26 @@ class ExpectServerKeyExchange:
         hs = self.hs
         params = decode_server_key_exchange(msg.body, hs.suite.kx, hs.version)
         scheme = params.signed.algorithm
-        # RFC 5246 §7.4.1.4.1: the scheme must be one we offered.
-        if scheme is None or scheme not in self.config.tls12_signature_schemes:
-            raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, str(scheme))
-        signature = verify(
-            scheme,
-            self.certificate.chain[0].public_key(),
-            hs.signed_params(params.params_bytes),
-            params.signed.signature,
-            tls12=True,
-        )
+        public_key = self.certificate.chain[0].public_key()
+        if hs.version < ProtocolVersion.TLS1_2:
+            from handclasp.legacy.signatures10 import verify10
+
+            # RFC 2246 §7.4.3 / RFC 4492 §5.4: no algorithm on the wire, the certificate's key decides.
+            signature = verify10(public_key, hs.signed_params(params.params_bytes), params.signed.signature)
+        else:
+            # RFC 5246 §7.4.1.4.1: the scheme must be one we offered.
+            if scheme is None or scheme not in self.config.tls12_signature_schemes:
+                raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, str(scheme))
+            signature = verify(
+                scheme, public_key, hs.signed_params(params.params_bytes), params.signed.signature, tls12=True
+            )
         ctx.signature_scheme = scheme
         kx: KeyExchange
         if hs.suite.kx is KeyExchangeAlgorithm.ECDHE:
             group = params.named_group
             # RFC 8422 §5.4: the curve must be one we offered.
-            if group is None or group not in self.config.groups:
+            # RFC 8422 §5.4 / RFC 7919 §4: only an elliptic curve we offered (never an FFDHE group).
+            if group is None or group not in self.config.groups or group not in _EC_GROUPS:
                 raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP, str(group))
             kx = generate_key_exchange(group, ctx.provider)
         else:
@@ -219,18 +230,18 @@ class ExpectServerKeyExchange:
 
 @dataclass(frozen=True, slots=True)
 class ExpectCertificateRequestOrServerHelloDone:
-    expects: ClassVar[tuple[type, ...]] = (CertificateRequest12, ServerHelloDone)
+    expects: ClassVar[tuple[type, ...]] = (CertificateRequest12, CertificateRequest10, ServerHelloDone)
     config: ClientConfig
     hs: Handshake12
     expects_ticket: bool
     certificate: CertificateVerified
     exchange: tuple[bytes, bytes] | None  # (our public value, pre_master_secret); None for RSA
     signature: SignatureVerified | None = None
-    request: CertificateRequest12 | None = None
+    request: CertificateRequest12 | CertificateRequest10 | None = None
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         self.hs.add(raw)
-        if isinstance(msg, CertificateRequest12):
+        if isinstance(msg, CertificateRequest12 | CertificateRequest10):
             ctx.client_certificate_requested = True
             return ExpectServerHelloDone(
                 config=self.config,
@@ -254,7 +265,7 @@ class ExpectServerHelloDone:
     certificate: CertificateVerified
     exchange: tuple[bytes, bytes] | None
     signature: SignatureVerified | None
-    request: CertificateRequest12 | None
+    request: CertificateRequest12 | CertificateRequest10 | None
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         assert isinstance(msg, ServerHelloDone)
@@ -289,6 +300,11 @@ def _send_client_flight(
     if certified is not None and scheme is not None:
         signature = sign(scheme, certified.private_key, bytes(hs.messages), tls12=True)
         hs.add(out.send(CertificateVerify12(algorithm=scheme, signature=signature)))
+    elif certified is not None and hs.version < ProtocolVersion.TLS1_2:
+        from handclasp.legacy.signatures10 import sign10
+
+        # RFC 2246 §7.4.8: MD5+SHA-1 (RSA) or SHA-1 (ECDSA) of all handshake messages so far.
+        hs.add(out.send(CertificateVerify10(signature=sign10(certified.private_key, bytes(hs.messages)))))
     client_write, server_write = hs.protections(ctx.provider)
     out.send_change_cipher_spec()
     out.set_write_protection12(client_write, hs.version)
@@ -343,7 +359,9 @@ class ExpectServerFinished12:
         assert isinstance(msg, Finished)
         hs = self.hs
         expected = hs.finished(is_client=False)
-        # RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
+        # RFC 5246 §7.4.9: verify_data is 12 bytes (a wrong length is decode_error), a wrong value decrypt_error.
+        if len(msg.verify_data) != len(expected):
+            raise DecodeError("Finished.verify_data has the wrong length")
         if not hmac.compare_digest(expected, msg.verify_data):
             raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
         finished = FinishedVerified._issue()
@@ -354,8 +372,13 @@ class ExpectServerFinished12:
             out.send_change_cipher_spec()
             out.set_write_protection12(self.keys.client_write, hs.version)
             hs.add(out.send(Finished(verify_data=hs.finished(is_client=True))))
-        ticket = self.ticket.ticket if self.ticket is not None and self.ticket.ticket else None
-        out.remember_session(ClientSession(session=_session(ctx, hs, self.ticket), session_id=hs.session_id, ticket=ticket))
+        offered = ctx.offered_session
+        if resumed and self.ticket is None and isinstance(offered, ClientSession):
+            # RFC 5077 §3.3: no new ticket, so the one we offered stays valid; keep the session as it was.
+            out.remember_session(offered)
+        else:
+            ticket = self.ticket.ticket if self.ticket is not None and self.ticket.ticket else None
+            out.remember_session(ClientSession(session=_session(ctx, hs, self.ticket), session_id=hs.session_id, ticket=ticket))
         ctx.exporter12 = (hs.prf_hash, hs.master_secret, hs.client_random + hs.server_random)
         out.emit(HandshakeComplete(_negotiated(ctx, hs, resumed)))
         return Traffic12.for_client(proof=self.proof, finished=finished)
@@ -402,6 +425,17 @@ def _check_renegotiation_info(server_hello: ServerHello) -> None:
         raise PeerMisbehaved(Misbehaviour.BAD_RENEGOTIATION_INFO)
 
 
+def _enter_legacy_version(config: ClientConfig, server_hello: ServerHello, out: Output) -> None:
+    """TLS 1.0/1.1 chosen (legacy_versions is on, or the version check would have failed)."""
+    # RFC 8446 §4.1.3: a TLS 1.2 client SHOULD check for the TLS 1.1-or-below sentinel too.
+    if ProtocolVersion.TLS1_2 in config.allowed_versions and server_hello.random[-8:] == DOWNGRADE_TLS11:
+        raise PeerMisbehaved(Misbehaviour.DOWNGRADE_DETECTED, server_hello.legacy_version.name)
+    from handclasp.legacy.framing10 import NullProtection10
+
+    # RFC 2246 §6.2.1 / RFC 4346 §6.2.1: our records carry the negotiated version from now on.
+    out.set_write_protection12(NullProtection10(), server_hello.legacy_version)
+
+
 def _negotiate_record_limits(config: ClientConfig, server_hello: ServerHello, out: Output) -> None:
     size_limit = find(server_hello.extensions, RecordSizeLimit)
     fragment = find(server_hello.extensions, MaxFragmentLengthExt)
@@ -430,7 +464,9 @@ def _check_key_fits_suite(hs: Handshake12, verified: CertificateVerified) -> Non
 
     key = verified.chain[0].public_key()
     auth = hs.suite.auth
-    if auth is AuthAlgorithm.ECDSA:
+    if auth is AuthAlgorithm.ECDSA and hs.version < ProtocolVersion.TLS1_2:
+        fits = isinstance(key, ec.EllipticCurvePublicKey)  # RFC 8422 §5.1.3: EdDSA only from TLS 1.2 on
+    elif auth is AuthAlgorithm.ECDSA:
         fits = isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
     else:
         fits = isinstance(key, rsa.RSAPublicKey)
@@ -439,13 +475,39 @@ def _check_key_fits_suite(hs: Handshake12, verified: CertificateVerified) -> Non
         raise PeerIncompatible(Incompatibility.UNSUPPORTED_CERTIFICATE, f"{type(key).__name__} for {hs.suite.suite.name}")
 
 
-def _choose_certificate(config: ClientConfig, request: CertificateRequest12):  # type: ignore[no-untyped-def]
+def _choose_certificate(config: ClientConfig, request: CertificateRequest12 | CertificateRequest10):  # type: ignore[no-untyped-def]
+    if isinstance(request, CertificateRequest10):
+        return _choose_certificate10(config, request), None
     offered = request.supported_signature_algorithms
     for certified in config.client_certificates:
         for scheme in schemes_for_key12(certified.private_key):
             if scheme in offered and scheme in config.tls12_signature_schemes:
                 return certified, scheme
     return None, None
+
+
+def _choose_certificate10(config: ClientConfig, request: CertificateRequest10) -> CertifiedKey | None:
+    """RFC 2246 §7.4.4 / RFC 4492 §5.5: a certificate whose key type the server listed (no schemes)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from handclasp.legacy.signatures10 import can_sign10
+
+    for certified in config.client_certificates:
+        key = certified.private_key
+        if isinstance(key, rsa.RSAPrivateKey):
+            wanted = ClientCertificateType.RSA_SIGN
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            wanted = ClientCertificateType.ECDSA_SIGN
+        else:
+            continue
+        if wanted in request.certificate_types and can_sign10(key):
+            return certified
+    return None
+
+
+_EC_GROUPS = frozenset(
+    {NamedGroup.X25519, NamedGroup.X448, NamedGroup.SECP256R1, NamedGroup.SECP384R1, NamedGroup.SECP521R1}
+)
 
 
 def _certificates(session: Session) -> tuple[x509.Certificate, ...]:

@@ -64,6 +64,7 @@ class CbcProtection:
         "_chain_decryptor",
         "_provider",
         "_seq",
+        "has_predictable_iv",
     )
 
     def __init__(
@@ -107,6 +108,9 @@ class CbcProtection:
             self._explicit_iv_len = _BLOCK
         # A peer may pad with up to 255 bytes plus the length byte (RFC 5246 §6.2.3.2).
         self.max_overhead = self._explicit_iv_len + self._mac_len + 256
+        # TLS 1.0's next IV is the last ciphertext block already on the wire (BEAST, RFC 4346 §1):
+        # the record layer splits application data 1/n-1 when this is set.
+        self.has_predictable_iv = is_tls10_implicit_iv
 
     # --- write side
 

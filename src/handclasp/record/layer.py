@@ -35,7 +35,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from handclasp.crypto.schedule13 import traffic_key_iv
 from handclasp.crypto.suites import AEAD_TAG_LEN, SuiteParams, make_aead
-from handclasp.errors import BadRecordMac, InternalError, Misbehaviour, PeerMisbehaved, RecordOverflow
+from handclasp.errors import (
+    BadRecordMac,
+    Incompatibility,
+    InternalError,
+    Misbehaviour,
+    PeerIncompatible,
+    PeerMisbehaved,
+    RecordOverflow,
+)
 from handclasp.record.protection12 import Protection12
 from handclasp.wire.enums import ContentType
 
@@ -54,6 +62,7 @@ class RecordLayer:
         "_write12",
         "_read12",
         "_version12",
+        "_split_first_byte",
         "_plain_alerts_allowed",
         "_early_data_budget",
     )
@@ -70,6 +79,7 @@ class RecordLayer:
         self._write12: Protection12 | None = None
         self._read12: Protection12 | None = None
         self._version12 = LEGACY_VERSION
+        self._split_first_byte = False  # TLS 1.0 CBC: 1/n-1 record splitting (legacy only)
         self._plain_alerts_allowed = False
         self._early_data_budget = 0
 
@@ -85,6 +95,7 @@ class RecordLayer:
         self._write12 = protection
         self._write = None
         self._version12 = version
+        self._split_first_byte = getattr(protection, "has_predictable_iv", False)
         self._first_write = False
 
     def set_read_protection12(self, protection: Protection12, version: int) -> None:
@@ -143,6 +154,18 @@ class RecordLayer:
         length = len(payload)
         if type(payload) is bytearray:
             payload = bytes(payload)
+        if self._split_first_byte and content_type is _APPLICATION_DATA and length > 1:
+            # TLS 1.0 CBC chains its IV from the previous record (RFC 2246 §6.2.3.2), so plaintext
+            # chosen for the start of a record meets a known IV (BEAST): send 1 byte, then the rest
+            # (1/n-1 splitting, as NSS, SChannel and Go do; the peer sees two ordinary records).
+            view = memoryview(payload)
+            body = protection.seal(content_type, version, view[:1])
+            self._split_first_byte = False
+            try:
+                rest = self._encode12(protection, content_type, view[1:])
+            finally:
+                self._split_first_byte = True
+            return _HEADER.pack(content_type, version, len(body)) + body + rest
         if length <= limit:
             body = protection.seal(content_type, version, payload)  # type: ignore[arg-type]
             return _HEADER.pack(content_type, version, len(body)) + body
@@ -209,6 +232,10 @@ class RecordLayer:
         else:
             content_type = _RECORD_TYPES.get(outer_type)
             if content_type is None:
+                if outer_type & 0x80 and buffer[2] == _SSL2_CLIENT_HELLO and not self.is_client and not self.is_read_protected:
+                    # RFC 6176 §3 / RFC 7568 §3: an SSL 2.0-framed ClientHello (2-byte header, high bit
+                    # set, msg_type 1) is refused as a version problem, not as a garbled record.
+                    raise PeerIncompatible(Incompatibility.SSL2_CLIENT_HELLO)
                 raise PeerMisbehaved(Misbehaviour.UNKNOWN_CONTENT_TYPE, f"record type {outer_type}")
             if major != 3:
                 raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version major {major}")
@@ -279,6 +306,10 @@ class RecordLayer:
         """RFC 5246 §6.2.3: every record type is protected; the ciphertext may exceed 2^14 by 2048."""
         if length > MAX_PLAINTEXT + 2048:
             raise RecordOverflow(length, MAX_PLAINTEXT + 2048)
+        version = int.from_bytes(self._buffer[1:3], "big")
+        if version != self._version12:
+            # RFC 5246 §6.2.1 / E.1: after the hello exchange every record carries the negotiated version.
+            raise PeerMisbehaved(Misbehaviour.BAD_RECORD_VERSION, f"record version 0x{version:04x}")
         end = _HEADER_LEN + length
         if len(self._buffer) < end:
             return None
@@ -385,6 +416,7 @@ LEGACY_VERSION_CLIENT_HELLO = 0x0301
 _HEADER = struct.Struct("!BHH")
 _HEADER_CHECK = struct.Struct("!BBxH")  # type, version major, (minor ignored), length
 _HEADER_LEN = 5
+_SSL2_CLIENT_HELLO = 1  # SSL 2.0 msg_type client-hello, the byte after its 2-byte record header
 _MAX_SEQUENCE = 2**64 - 1
 _MAX_PROTECTED = MAX_PLAINTEXT + 1 + AEAD_TAG_LEN  # RFC 8446 §5.4: TLSInnerPlaintext <= 2^14 + 1
 

@@ -41,7 +41,7 @@ _CURVE_GROUPS = {"secp256r1": NamedGroup.SECP256R1, "secp384r1": NamedGroup.SECP
 class Choice12:
     suite: Suite12
     certified: CertifiedKey
-    scheme: SignatureScheme | None  # None for RSA key transport (no ServerKeyExchange)
+    scheme: SignatureScheme | None  # None for RSA key transport and for TLS 1.0/1.1 (no algorithm field)
     key_exchange: KeyExchange | None
     group: NamedGroup | None
     extended_master_secret: bool
@@ -80,7 +80,7 @@ def choose_tls12(ctx: HandshakeContext, config: ServerConfig, hello: ClientHello
         group = _select_group(config, suite, client_groups)
         if suite.kx is not KeyExchangeAlgorithm.RSA and group is None:
             continue
-        picked = _select_certificate(config, suite, ctx.server_name, client_groups, client_schemes)
+        picked = _select_certificate(config, suite, ctx.server_name, client_groups, client_schemes, version)
         if picked is None:
             continue
         certified, scheme = picked
@@ -129,6 +129,7 @@ def _select_certificate(
     server_name: str | None,
     client_groups: tuple[NamedGroup, ...] | None,
     client_schemes: tuple[SignatureScheme, ...],
+    version: ProtocolVersion,
 ) -> tuple[CertifiedKey, SignatureScheme | None] | None:
     from handclasp.x509.names import name_matches
 
@@ -148,6 +149,13 @@ def _select_certificate(
             continue
         if suite.kx is KeyExchangeAlgorithm.RSA:
             return certified, None
+        if version < ProtocolVersion.TLS1_2:
+            from handclasp.legacy.signatures10 import can_sign10
+
+            # RFC 2246 §7.4.3, RFC 4492 §5.4: no negotiation, the key's one legacy signature (scheme None).
+            if can_sign10(key):
+                return certified, None
+            continue
         for scheme in schemes_for_key12(key):
             if scheme in client_schemes and scheme in config.tls12_signature_schemes:
                 return certified, scheme

@@ -16,6 +16,7 @@ The choices (suite, certificate, scheme, group, session) are made in
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,7 +28,7 @@ from handclasp.config import ServerConfig
 from handclasp.crypto.groups import KeyExchange
 from handclasp.crypto.signatures import sign, verify
 from handclasp.crypto.suites12 import KeyExchangeAlgorithm
-from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.errors import DecodeError, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
 from handclasp.record.protection12 import Protection12
@@ -59,7 +60,9 @@ from handclasp.wire.handshake import (
 )
 from handclasp.wire.handshake12 import (
     Certificate12,
+    CertificateRequest10,
     CertificateRequest12,
+    CertificateVerify10,
     CertificateVerify12,
     ChangeCipherSpec,
     ClientKeyExchange,
@@ -92,11 +95,22 @@ def start_tls12_server(
 
 def _server_random(ctx: HandshakeContext, config: ServerConfig, version: ProtocolVersion) -> bytes:
     random = ctx.provider.random(32)
-    # RFC 8446 §4.1.3: a TLS 1.3-capable server marks a lower version in ServerHello.random.
+    # RFC 8446 §4.1.3: a TLS 1.3-capable server marks a lower version in ServerHello.random,
+    # and a TLS 1.2 server SHOULD mark TLS 1.1 or below.
     if ProtocolVersion.TLS1_3 in config.allowed_versions:
         sentinel = DOWNGRADE_TLS12 if version == ProtocolVersion.TLS1_2 else DOWNGRADE_TLS11
         random = random[:24] + sentinel
+    elif version < ProtocolVersion.TLS1_2 and ProtocolVersion.TLS1_2 in config.allowed_versions:
+        random = random[:24] + DOWNGRADE_TLS11
     return random
+
+
+def _enter_version(version: ProtocolVersion, out: Output) -> None:
+    """RFC 2246 §6.2.1 / RFC 4346 §6.2.1: from ServerHello on, our records carry the chosen version."""
+    if version < ProtocolVersion.TLS1_2:  # TLS 1.2's 0x0303 is the record layer's default
+        from handclasp.legacy.framing10 import NullProtection10
+
+        out.set_write_protection12(NullProtection10(), version)
 
 
 def _server_hello_extensions(
@@ -156,6 +170,7 @@ def _full(
         session_id=session_id,
     )
     hs.add(raw)
+    _enter_version(version, out)
     server_hello = ServerHello(
         legacy_version=version,
         random=hs.server_random,
@@ -170,26 +185,17 @@ def _full(
     hs.add(out.send(Certificate12(certificate_list=tuple(choice.certified.chain_der))))
     exchange: KeyExchange | None = None
     if suite.kx is not KeyExchangeAlgorithm.RSA:
-        assert choice.scheme is not None and choice.key_exchange is not None
+        assert choice.key_exchange is not None
         exchange = choice.key_exchange
         ctx.group = exchange.group
         ctx.signature_scheme = choice.scheme
         body = encode_server_key_exchange(
-            suite.kx,
-            exchange,
-            choice.scheme,
-            lambda params: sign(choice.scheme, choice.certified.private_key, hs.signed_params(params), tls12=True),  # type: ignore[arg-type]
-            version,
+            suite.kx, exchange, choice.scheme, _params_signer(hs, choice), version  # type: ignore[arg-type]
         )
         hs.add(out.send(ServerKeyExchange(body=body)))
     if config.client_auth != "none":
         ctx.client_certificate_requested = True
-        request = CertificateRequest12(
-            certificate_types=(ClientCertificateType.RSA_SIGN, ClientCertificateType.ECDSA_SIGN),  # RFC 8422 §5.5
-            supported_signature_algorithms=config.tls12_signature_schemes,
-            certificate_authorities=(),
-        )
-        hs.add(out.send(request))
+        hs.add(out.send(_certificate_request(config, version)))
     hs.add(out.send(ServerHelloDone()))
     flight = Flight12(config=config, hs=hs, choice=choice, exchange=exchange, client_version=hello.legacy_version)
     if config.client_auth != "none":
@@ -221,6 +227,7 @@ def _resume(
         master_secret=session.master_secret,
     )
     hs.add(raw)
+    _enter_version(version, out)
     ctx.resumed = True
     ctx.alpn_protocol = resumption.alpn_protocol
     ctx.peer_certificates = resumption.peer_certificates
@@ -245,6 +252,29 @@ def _resume(
     return ExpectClientChangeCipherSpec(
         config=config, hs=hs, client_write=client_write, server_write=None, session=None, issue_ticket=False,
         proof=ResumedSession._issue(),
+    )
+
+
+def _params_signer(hs: Handshake12, choice: Choice12) -> Callable[[bytes], bytes]:
+    """How ServerKeyExchange signs client_random + server_random + params (RFC 5246 §7.4.3)."""
+    key = choice.certified.private_key
+    if hs.version < ProtocolVersion.TLS1_2:
+        from handclasp.legacy.signatures10 import sign10
+
+        # RFC 2246 §7.4.3 / RFC 4492 §5.4: MD5+SHA-1 for RSA, SHA-1 for ECDSA; no algorithm field.
+        return lambda params: sign10(key, hs.signed_params(params))
+    scheme = choice.scheme
+    assert scheme is not None
+    return lambda params: sign(scheme, key, hs.signed_params(params), tls12=True)
+
+
+def _certificate_request(config: ServerConfig, version: ProtocolVersion) -> CertificateRequest12 | CertificateRequest10:
+    types = (ClientCertificateType.RSA_SIGN, ClientCertificateType.ECDSA_SIGN)  # RFC 8422 §5.5
+    if version < ProtocolVersion.TLS1_2:
+        # RFC 2246 / RFC 4346 §7.4.4: no supported_signature_algorithms before TLS 1.2.
+        return CertificateRequest10(certificate_types=types, certificate_authorities=())
+    return CertificateRequest12(
+        certificate_types=types, supported_signature_algorithms=config.tls12_signature_schemes, certificate_authorities=()
     )
 
 
@@ -315,13 +345,21 @@ class ExpectClientKeyExchange:
 
 @dataclass(frozen=True, slots=True)
 class ExpectClientCertificateVerify12:
-    expects: ClassVar[tuple[type, ...]] = (CertificateVerify12,)
+    expects: ClassVar[tuple[type, ...]] = (CertificateVerify12, CertificateVerify10)
     flight: Flight12
     client_certificate: CertificateVerified
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
-        assert isinstance(msg, CertificateVerify12)
         hs = self.flight.hs
+        if isinstance(msg, CertificateVerify10):
+            from handclasp.legacy.signatures10 import verify10
+
+            # RFC 2246 §7.4.8: the signature over all handshake messages so far, the key's legacy form.
+            public_key = self.client_certificate.chain[0].public_key()
+            legacy_signature = verify10(public_key, bytes(hs.messages), msg.signature)
+            hs.add(raw)
+            return _expect_ccs(ctx, self.flight, proof=FullHandshake._issue(self.client_certificate, legacy_signature))
+        assert isinstance(msg, CertificateVerify12)
         # RFC 5246 §7.4.8: a scheme from our CertificateRequest, over all messages so far.
         if msg.algorithm not in self.flight.config.tls12_signature_schemes:
             raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, str(msg.algorithm))
@@ -374,7 +412,9 @@ class ExpectClientFinished12:
         assert isinstance(msg, Finished)
         hs = self.hs
         expected = hs.finished(is_client=True)
-        # RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
+        # RFC 5246 §7.4.9: verify_data is 12 bytes (a wrong length is decode_error), a wrong value decrypt_error.
+        if len(msg.verify_data) != len(expected):
+            raise DecodeError("Finished.verify_data has the wrong length")
         if not hmac.compare_digest(expected, msg.verify_data):
             raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
         finished = FinishedVerified._issue()
