@@ -143,7 +143,14 @@ def _footnotes(
         "on a busy machine.",
         "Loopback: 127.0.0.1, TCP_NODELAY, sequential server thread; one connection = handshake + 1-byte "
         "request/reply + close.",
-        f"All stacks: TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, no session tickets; PKI: {pki.source}.",
+        f"TLS 1.3 rows, all stacks: TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, no session tickets; "
+        f"PKI: {pki.source}.",
+        "TLS 1.2 rows, all stacks: TLS 1.2 only, ECDHE-ECDSA-AES128-GCM-SHA256, X25519 (P-256 also offered, "
+        "for the P-256 certificate), extended master secret;",
+        "  full: server with no tickets and a session-ID cache; resumed: the client offers one session from an "
+        "untimed full handshake, every time;",
+        "  ticket: server with RFC 5077 tickets (no session-ID cache where it can be turned off); session ID: "
+        "no tickets, session-ID cache; every resumed handshake is checked on both ends.",
         f"Python {sys.version.split()[0]} on {platform.machine()}; total {seconds:.0f} s.",
     ]
     for stack in stacks:

@@ -7,7 +7,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from bench.harness import Operation
 from bench.pki import BenchPKI
@@ -21,6 +21,16 @@ SOCKET_TIMEOUT = 5.0  # seconds, every loopback socket operation
 # callable that sends the 1-byte reply. Server CPU is measured around the first part only.
 ServeOne = Callable[[socket.socket], Callable[[], None]]
 ClientOne = Callable[[socket.socket], None]
+
+# The TLS 1.2 in-memory rows: a full ECDHE-ECDSA handshake, and two kinds of resumption.
+Tls12Mode = Literal["full", "ticket", "session-id"]
+TLS12_MODES: tuple[Tls12Mode, ...] = ("full", "ticket", "session-id")
+TLS12_HOW: dict[Tls12Mode, str] = {
+    "full": "full",
+    "ticket": "resumed by ticket",
+    "session-id": "resumed by session ID",
+}
+TLS12_KEY_TYPE = "ecdsa-p256"  # TLS 1.2 rows use the ECDSA P-256 certificate (ECDHE-ECDSA suite)
 
 
 class BenchError(Exception):
@@ -54,6 +64,20 @@ class Stack(ABC):
         """Run one handshake and describe what was negotiated (checked against expectations)."""
 
     @abstractmethod
+    def tls12_op(self, mode: Tls12Mode) -> Operation:
+        """One in-memory TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 handshake; returns server CPU ns.
+
+        "full": a full handshake from a server without tickets (session-ID cache on).
+        "ticket" / "session-id": a resumed handshake, offering a session taken from one untimed
+        full handshake made when the operation is built (the same session every time). Each
+        call checks that both ends resumed (or, for "full", did not) and raises BenchError otherwise.
+        """
+
+    @abstractmethod
+    def describe_tls12(self, mode: Tls12Mode) -> str:
+        """Run ``tls12_op(mode)``'s handshake once (checked) and describe what was negotiated."""
+
+    @abstractmethod
     def bulk_pair(self) -> BulkPair: ...
 
     @abstractmethod
@@ -61,6 +85,16 @@ class Stack(ABC):
 
     @abstractmethod
     def loopback_client(self) -> ClientOne: ...
+
+    def pq_handshake_op(self, key_type: str) -> Operation:
+        """One full in-memory TLS 1.3 handshake with X25519MLKEM768 only; returns server CPU ns.
+
+        Stacks without ML-KEM (Python's ssl on OpenSSL 3.0) raise BenchError: the cell shows "error"
+        and its X25519 row is the reference."""
+        raise BenchError(f"{self.name}: no X25519MLKEM768 here")
+
+    def describe_pq(self, key_type: str) -> str:
+        raise BenchError(f"{self.name}: no X25519MLKEM768 here")
 
     def notes(self) -> list[str]:
         return []

@@ -6,11 +6,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bench.common import CHUNK, LoopbackServer, Stack, loopback_op
+from bench.common import CHUNK, TLS12_MODES, LoopbackServer, Stack, Tls12Mode, loopback_op
 from bench.harness import Budget, Operation, Round, median, run_rounds
 from bench.pki import KEY_TYPES, BenchPKI
 
 KEY_LABELS = {"ecdsa-p256": "ECDSA P-256", "rsa2048": "RSA-2048"}
+PQ_KEY_TYPE = "ecdsa-p256"  # the X25519MLKEM768 row: compare with the X25519 row of the same key type
+TLS12_LABELS: dict[Tls12Mode, str] = {
+    "full": "TLS 1.2 in-memory full handshake, ECDSA P-256",
+    "ticket": "TLS 1.2 in-memory resumed, session ticket",
+    "session-id": "TLS 1.2 in-memory resumed, session ID",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,14 @@ def scenarios() -> list[Scenario]:
                 _handshake_metrics(f"inproc.handshake.{key_type}", label),
                 _inproc_handshake(key_type),
             )
+        )
+    pq_key = f"inproc.handshake_x25519mlkem768.{PQ_KEY_TYPE}"
+    pq_label = f"in-memory handshake X25519MLKEM768, {KEY_LABELS[PQ_KEY_TYPE]}"
+    result.append(Scenario(pq_key, pq_label, _handshake_metrics(pq_key, pq_label), _pq_handshake(PQ_KEY_TYPE)))
+    for mode in TLS12_MODES:
+        key = f"inproc.tls12.{mode}"
+        result.append(
+            Scenario(key, TLS12_LABELS[mode], _handshake_metrics(key, TLS12_LABELS[mode]), _tls12(mode))
         )
     for direction, arrow in (("c2s", "client→server"), ("s2c", "server→client")):
         label = f"bulk AES-128-GCM 16 KiB {arrow}"
@@ -136,6 +150,20 @@ def _inproc_handshake(key_type: str) -> Callable[[Stack], tuple[Operation, Calla
     return make
 
 
+def _pq_handshake(key_type: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
+    def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
+        return stack.pq_handshake_op(key_type), lambda: None
+
+    return make
+
+
+def _tls12(mode: Tls12Mode) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
+    def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
+        return stack.tls12_op(mode), lambda: None
+
+    return make
+
+
 def _bulk(direction: str) -> Callable[[Stack], tuple[Operation, Callable[[], None]]]:
     def make(stack: Stack) -> tuple[Operation, Callable[[], None]]:
         pair = stack.bulk_pair()
@@ -164,4 +192,13 @@ def describe_all(stacks: Sequence[Stack], pki: BenchPKI) -> dict[str, dict[str, 
                 out[stack.name][key_type] = stack.describe(key_type)
             except Exception as exc:
                 out[stack.name][key_type] = f"error: {type(exc).__name__}: {exc}"
+        try:
+            out[stack.name]["X25519MLKEM768"] = stack.describe_pq(PQ_KEY_TYPE)
+        except Exception as exc:
+            out[stack.name]["X25519MLKEM768"] = f"error: {type(exc).__name__}: {exc}"
+        for mode in TLS12_MODES:
+            try:
+                out[stack.name][f"tls12 {mode}"] = stack.describe_tls12(mode)
+            except Exception as exc:
+                out[stack.name][f"tls12 {mode}"] = f"error: {type(exc).__name__}: {exc}"
     return out

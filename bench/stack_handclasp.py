@@ -13,7 +13,18 @@ import time
 from collections.abc import Callable
 from types import ModuleType
 
-from bench.common import MAX_STEPS, SOCKET_TIMEOUT, BenchError, BulkPair, ClientOne, ServeOne, Stack
+from bench.common import (
+    MAX_STEPS,
+    SOCKET_TIMEOUT,
+    TLS12_HOW,
+    TLS12_KEY_TYPE,
+    BenchError,
+    BulkPair,
+    ClientOne,
+    ServeOne,
+    Stack,
+    Tls12Mode,
+)
 from bench.harness import Operation
 from bench.pki import SERVER_NAME, BenchPKI
 from handclasp import (
@@ -22,12 +33,16 @@ from handclasp import (
     ClientConnection,
     Connection,
     NamedGroup,
+    ProtocolVersion,
     ServerConfig,
     ServerConnection,
     events,
 )
+from handclasp.sessions.cache import ClientSession
+from handclasp.sessions.store import MemorySessionStore
 
 RECV_SIZE = 65536
+TLS12_SUITE = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 
 
 class HandclaspStack(Stack):
@@ -46,11 +61,54 @@ class HandclaspStack(Stack):
         )
         self.server_cfg = {
             key_type: ServerConfig(
-                certificates=(cert.certified_key,), cipher_suites=suites, groups=groups, keylog_filename=None
+                certificates=(cert.certified_key,), cipher_suites=suites, groups=groups, keylog_filename=None,
+                tls13_tickets=0,  # like ssl's num_tickets=0: the rows time the handshake alone
+            )
+            for key_type, cert in pki.certs.items()
+        }
+        # The post-quantum row: X25519MLKEM768 only, one share, otherwise the same as above.
+        pq = (NamedGroup.X25519MLKEM768,)
+        self.pq_client_cfg = ClientConfig(
+            cafile=pki.ca_path, cipher_suites=suites, groups=pq, key_share_groups=pq, keylog_filename=None
+        )
+        self.pq_server_cfg = {
+            key_type: ServerConfig(
+                certificates=(cert.certified_key,), cipher_suites=suites, groups=pq, keylog_filename=None,
+                tls13_tickets=0,
             )
             for key_type, cert in pki.certs.items()
         }
         self.blocking = _blocking_adapter()
+        tls12 = (ProtocolVersion.TLS1_2,)
+        # X25519 for the key exchange; P-256 must be offered too, for the ECDSA P-256 certificate (RFC 8422 §5.1)
+        tls12_groups = (NamedGroup.X25519, NamedGroup.SECP256R1)
+        self.tls12_client_cfg = ClientConfig(
+            cafile=pki.ca_path,
+            versions=tls12,
+            cipher_suites=(TLS12_SUITE,),
+            groups=tls12_groups,
+            key_share_groups=groups,
+            keylog_filename=None,
+        )
+        ecdsa = pki.certs[TLS12_KEY_TYPE].certified_key
+
+        def tls12_server(*, tickets: bool, session_ids: bool) -> ServerConfig:
+            return ServerConfig(
+                certificates=(ecdsa,),
+                versions=tls12,
+                cipher_suites=(TLS12_SUITE,),
+                groups=tls12_groups,
+                session_tickets=tickets,
+                session_store=MemorySessionStore() if session_ids else None,
+                keylog_filename=None,
+            )
+
+        # "full" and "session-id": tickets off, session-ID store on; "ticket": tickets only.
+        self.tls12_server_cfg: dict[Tls12Mode, ServerConfig] = {
+            "full": tls12_server(tickets=False, session_ids=True),
+            "ticket": tls12_server(tickets=True, session_ids=False),
+            "session-id": tls12_server(tickets=False, session_ids=True),
+        }
 
     def notes(self) -> list[str]:
         loopback = (
@@ -62,24 +120,7 @@ class HandclaspStack(Stack):
 
     # --- in-process
     def _pair(self, key_type: str) -> tuple[ClientConnection, ServerConnection, int]:
-        client = ClientConnection(self.client_cfg, server_name=SERVER_NAME)
-        client.start_handshake()
-        t0 = time.thread_time_ns()
-        server = ServerConnection(self.server_cfg[key_type])
-        server_ns = time.thread_time_ns() - t0
-        to_server = client.data_to_send()
-        for _ in range(MAX_STEPS):
-            t0 = time.thread_time_ns()
-            if to_server:
-                server.receive_bytes(to_server)
-            to_client = server.data_to_send()
-            server_ns += time.thread_time_ns() - t0
-            if to_client:
-                client.receive_bytes(to_client)
-            to_server = client.data_to_send()
-            if client.handshake_complete and server.handshake_complete and not to_server:
-                return client, server, server_ns
-        raise BenchError("handclasp in-memory handshake did not finish")
+        return _handshake(self.client_cfg, self.server_cfg[key_type])
 
     def handshake_op(self, key_type: str) -> Operation:
         def op() -> int:
@@ -92,6 +133,60 @@ class HandclaspStack(Stack):
         if n is None:
             raise BenchError("handclasp: no Negotiated after the handshake")
         return f"{_name(n.version)} {_name(n.cipher_suite)} {_name(n.group)} {_name(n.signature_scheme)}"
+
+    def pq_handshake_op(self, key_type: str) -> Operation:
+        def op() -> int:
+            return _handshake(self.pq_client_cfg, self.pq_server_cfg[key_type])[2]
+
+        return op
+
+    def describe_pq(self, key_type: str) -> str:
+        n = _handshake(self.pq_client_cfg, self.pq_server_cfg[key_type])[0].negotiated
+        if n is None or n.group is not NamedGroup.X25519MLKEM768:
+            raise BenchError(f"handclasp: expected X25519MLKEM768, got {n and n.group}")
+        return f"{_name(n.version)} {_name(n.cipher_suite)} {_name(n.group)} {_name(n.signature_scheme)}"
+
+    # --- in-process TLS 1.2
+    def _tls12_session(self, mode: Tls12Mode) -> ClientSession | None:
+        """The session the resumed rows offer: from one full handshake with that row's server."""
+        if mode == "full":
+            return None
+        client, _, _ = _handshake(self.tls12_client_cfg, self.tls12_server_cfg[mode])
+        session = client.session
+        if session is None:
+            raise BenchError(f"handclasp TLS 1.2 ({mode}): the full handshake left no resumable session")
+        if mode == "ticket" and not session.ticket:
+            raise BenchError("handclasp TLS 1.2: the server sent no session ticket")
+        if mode == "session-id" and (session.ticket or not session.session_id):
+            raise BenchError("handclasp TLS 1.2: expected a session ID and no ticket")
+        return session
+
+    def _tls12_pair(
+        self, mode: Tls12Mode, session: ClientSession | None
+    ) -> tuple[ClientConnection, ServerConnection, int]:
+        client, server, server_ns = _handshake(self.tls12_client_cfg, self.tls12_server_cfg[mode], session)
+        want = mode != "full"
+        for side, conn in (("client", client), ("server", server)):
+            n = conn.negotiated
+            if n is None or n.version != ProtocolVersion.TLS1_2 or n.resumed != want:
+                got = "no handshake" if n is None else f"{_name(n.version)} resumed={n.resumed}"
+                raise BenchError(f"handclasp TLS 1.2 {mode}: {side} {got}, expected resumed={want}")
+        return client, server, server_ns
+
+    def tls12_op(self, mode: Tls12Mode) -> Operation:
+        session = self._tls12_session(mode)
+
+        def op() -> int:
+            return self._tls12_pair(mode, session)[2]
+
+        return op
+
+    def describe_tls12(self, mode: Tls12Mode) -> str:
+        n = self._tls12_pair(mode, self._tls12_session(mode))[0].negotiated
+        assert n is not None  # checked by _tls12_pair
+        how = TLS12_HOW[mode]
+        group, scheme = (_name(n.group), _name(n.signature_scheme)) if mode == "full" else ("-", "-")
+        return f"{_name(n.version)} {_name(n.cipher_suite)} {group} {scheme} ({how})"
 
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")
@@ -147,6 +242,30 @@ class HandclaspStack(Stack):
             _pump_until(conn, sock, lambda: False)
 
         return client_one
+
+
+def _handshake(
+    client_cfg: ClientConfig, server_cfg: ServerConfig, session: ClientSession | None = None
+) -> tuple[ClientConnection, ServerConnection, int]:
+    """Step a client and a server over memory until both finish; returns them and the server CPU ns."""
+    client = ClientConnection(client_cfg, server_name=SERVER_NAME, session=session)
+    client.start_handshake()
+    t0 = time.thread_time_ns()
+    server = ServerConnection(server_cfg)
+    server_ns = time.thread_time_ns() - t0
+    to_server = client.data_to_send()
+    for _ in range(MAX_STEPS):
+        t0 = time.thread_time_ns()
+        if to_server:
+            server.receive_bytes(to_server)
+        to_client = server.data_to_send()
+        server_ns += time.thread_time_ns() - t0
+        if to_client:
+            client.receive_bytes(to_client)
+        to_server = client.data_to_send()
+        if client.handshake_complete and server.handshake_complete and not to_server:
+            return client, server, server_ns
+    raise BenchError("handclasp in-memory handshake did not finish")
 
 
 def _pump_until(conn: Connection, sock: socket.socket, done: Callable[[], bool]) -> bytes:

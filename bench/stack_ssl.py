@@ -8,11 +8,23 @@ import ssl
 import time
 from collections.abc import Callable
 
-from bench.common import MAX_STEPS, BenchError, BulkPair, ClientOne, ServeOne, Stack, recv_exactly
+from bench.common import (
+    MAX_STEPS,
+    TLS12_HOW,
+    TLS12_KEY_TYPE,
+    BenchError,
+    BulkPair,
+    ClientOne,
+    ServeOne,
+    Stack,
+    Tls12Mode,
+    recv_exactly,
+)
 from bench.harness import Operation
 from bench.pki import SERVER_NAME
 
 TLS13_SUITE = b"TLS_AES_128_GCM_SHA256"
+TLS12_CIPHER = "ECDHE-ECDSA-AES128-GCM-SHA256"
 
 
 class SslStack(Stack):
@@ -29,6 +41,19 @@ class SslStack(Stack):
             ctx.load_cert_chain(cert.cert_path, cert.key_path)
             ctx.num_tickets = 0  # full handshakes only; no NewSessionTicket cost
             self.server_ctx[key_type] = ctx
+        # TLS 1.2: OpenSSL's default groups (X25519 first; P-256 must be offered for the P-256 certificate:
+        # ``ssl`` can only set a single curve). Tickets unless OP_NO_TICKET; then session IDs, through
+        # the server context's internal session cache (on by default).
+        self.tls12_client_ctx = _tls12_context(ssl.PROTOCOL_TLS_CLIENT)
+        self.tls12_client_ctx.load_verify_locations(cafile=self.pki.ca_path)
+        self.tls12_server_ctx: dict[Tls12Mode, ssl.SSLContext] = {}
+        cert = self.pki.certs[TLS12_KEY_TYPE]
+        for mode in ("full", "ticket", "session-id"):
+            ctx = _tls12_context(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert.cert_path, cert.key_path)
+            if mode != "ticket":
+                ctx.options |= ssl.OP_NO_TICKET
+            self.tls12_server_ctx[mode] = ctx
 
     def _context(self, protocol: ssl._SSLMethod) -> ssl.SSLContext:
         ctx = ssl.SSLContext(protocol)
@@ -39,19 +64,19 @@ class SslStack(Stack):
         return ctx
 
     def notes(self) -> list[str]:
-        notes = [f"ssl: {ssl.OPENSSL_VERSION}; server num_tickets=0; client verifies chain + hostname"]
+        notes = [
+            f"ssl: {ssl.OPENSSL_VERSION}; server num_tickets=0; client verifies chain + hostname",
+            "ssl TLS 1.2: OpenSSL's default groups; session IDs via OP_NO_TICKET and the server context's "
+            "own cache; the server sends close_notify after each TLS 1.2 handshake (untimed), or OpenSSL "
+            "drops the session from its cache",
+        ]
         if not self._suite_pinned:
             notes.append("ssl: could not pin TLS_AES_128_GCM_SHA256 (ctypes); OpenSSL default suite used")
         return notes
 
     # --- in-process
     def _pair(self, key_type: str) -> tuple[_MemEnd, _MemEnd, int]:
-        client = _MemEnd(self.client_ctx, server_side=False)
-        t0 = time.thread_time_ns()
-        server = _MemEnd(self.server_ctx[key_type], server_side=True)
-        server_ns = time.thread_time_ns() - t0
-        server_ns += _handshake(client, server)
-        return client, server, server_ns
+        return _mem_pair(self.client_ctx, self.server_ctx[key_type])
 
     def handshake_op(self, key_type: str) -> Operation:
         def op() -> int:
@@ -83,6 +108,70 @@ class SslStack(Stack):
         )
         return f"{version} {cipher[0] if cipher else '?'} {group} {scheme}"
 
+    # --- in-process TLS 1.2
+    def _tls12_session(self, mode: Tls12Mode) -> ssl.SSLSession | None:
+        """The session the resumed rows offer: from one full handshake with that row's server."""
+        if mode == "full":
+            return None
+        client, server, _ = _mem_pair(self.tls12_client_ctx, self.tls12_server_ctx[mode])
+        _send_close_notify(server)
+        session = client.obj.session
+        if session is None:
+            raise BenchError(f"ssl TLS 1.2 ({mode}): the full handshake left no session")
+        if mode == "ticket" and not session.has_ticket:
+            raise BenchError("ssl TLS 1.2: the server sent no session ticket")
+        if mode == "session-id" and (session.has_ticket or not session.id):
+            raise BenchError("ssl TLS 1.2: expected a session ID and no ticket")
+        return session
+
+    def _tls12_pair(self, mode: Tls12Mode, session: ssl.SSLSession | None) -> tuple[_MemEnd, _MemEnd, int]:
+        client, server, server_ns = _mem_pair(self.tls12_client_ctx, self.tls12_server_ctx[mode], session)
+        _send_close_notify(server)  # untimed; without it OpenSSL drops the session from its cache on free
+        want = mode != "full"
+        for side, end in (("client", client), ("server", server)):
+            version, reused = end.obj.version(), end.obj.session_reused
+            if version != "TLSv1.2" or reused != want:
+                raise BenchError(
+                    f"ssl TLS 1.2 {mode}: {side} {version} session_reused={reused}, expected {want}"
+                )
+        return client, server, server_ns
+
+    def tls12_op(self, mode: Tls12Mode) -> Operation:
+        session = self._tls12_session(mode)
+
+        def op() -> int:
+            return self._tls12_pair(mode, session)[2]
+
+        return op
+
+    def describe_tls12(self, mode: Tls12Mode) -> str:
+        """One checked handshake, with a message callback on the client for the group and signature scheme."""
+        session = self._tls12_session(mode)
+        messages: dict[int, bytes] = {}
+
+        def record(
+            conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes
+        ) -> None:
+            if direction == "read" and content_type == 22:
+                messages[int(msg_type)] = bytes(data)
+
+        self.tls12_client_ctx._msg_callback = record  # type: ignore[attr-defined]
+        try:
+            client, _, _ = self._tls12_pair(mode, session)
+        finally:
+            self.tls12_client_ctx._msg_callback = None  # type: ignore[attr-defined]
+        cipher = client.obj.cipher()
+        if mode == "full":
+            group, scheme = _server_key_exchange_params(messages.get(12, b""))
+        else:
+            group = scheme = "-"  # no key exchange when resuming
+            if 12 in messages or 11 in messages:
+                raise BenchError(
+                    "ssl TLS 1.2: a resumed handshake carried a Certificate or ServerKeyExchange"
+                )
+        how = TLS12_HOW[mode]
+        return f"{client.obj.version()} {cipher[0] if cipher else '?'} {group} {scheme} ({how})"
+
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")
         return _SslBulk(client, server)
@@ -112,12 +201,14 @@ class SslStack(Stack):
 class _MemEnd:
     __slots__ = ("incoming", "outgoing", "obj", "done")
 
-    def __init__(self, ctx: ssl.SSLContext, *, server_side: bool) -> None:
+    def __init__(
+        self, ctx: ssl.SSLContext, *, server_side: bool, session: ssl.SSLSession | None = None
+    ) -> None:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         hostname = None if server_side else SERVER_NAME
         self.obj = ctx.wrap_bio(
-            self.incoming, self.outgoing, server_side=server_side, server_hostname=hostname
+            self.incoming, self.outgoing, server_side=server_side, server_hostname=hostname, session=session
         )
         self.done = False
 
@@ -133,6 +224,18 @@ class _MemEnd:
         return self.outgoing.read()
 
 
+def _mem_pair(
+    client_ctx: ssl.SSLContext, server_ctx: ssl.SSLContext, session: ssl.SSLSession | None = None
+) -> tuple[_MemEnd, _MemEnd, int]:
+    """A client and a server handshaking over memory; returns both ends and the server CPU ns."""
+    client = _MemEnd(client_ctx, server_side=False, session=session)
+    t0 = time.thread_time_ns()
+    server = _MemEnd(server_ctx, server_side=True)
+    server_ns = time.thread_time_ns() - t0
+    server_ns += _handshake(client, server)
+    return client, server, server_ns
+
+
 def _handshake(client: _MemEnd, server: _MemEnd) -> int:
     """Step both ends over memory until both finish; returns server CPU ns."""
     server_ns = 0
@@ -145,6 +248,19 @@ def _handshake(client: _MemEnd, server: _MemEnd) -> int:
         if client.done and server.done and not to_server:
             return server_ns
     raise BenchError("ssl in-memory handshake did not finish")
+
+
+def _send_close_notify(end: _MemEnd) -> None:
+    """SSL_shutdown: send close_notify (not waiting for the peer's).
+
+    OpenSSL removes a session from the server's cache when its connection is freed without a
+    shutdown (RFC 5246 §7.2.1), which would defeat session-ID resumption.
+    """
+    try:
+        end.obj.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    end.outgoing.read()
 
 
 class _SslBulk(BulkPair):
@@ -173,6 +289,14 @@ def _transfer(sender: _MemEnd, receiver: _MemEnd, chunk: bytes) -> None:
             break
     if got != len(chunk):
         raise BenchError(f"ssl bulk: received {got} of {len(chunk)} bytes")
+
+
+def _tls12_context(protocol: ssl._SSLMethod) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(protocol)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(TLS12_CIPHER)
+    return ctx
 
 
 def _pin_tls13_suite(ctx: ssl.SSLContext) -> bool:
@@ -223,3 +347,17 @@ def _certificate_verify_scheme(message: bytes) -> str:
     if len(message) < 6:
         return "?"
     return SignatureScheme(int.from_bytes(message[4:6], "big")).name
+
+
+def _server_key_exchange_params(message: bytes) -> tuple[str, str]:
+    """(group, signature scheme) of a TLS 1.2 ECDHE ServerKeyExchange (handshake header included)."""
+    from handclasp.wire.enums import NamedGroup, SignatureScheme
+
+    try:
+        if message[4] != 3:  # ECCurveType named_curve
+            return "?", "?"
+        group = NamedGroup(int.from_bytes(message[5:7], "big")).name
+        at = 7 + 1 + message[7]  # the ECPoint
+        return group, SignatureScheme(int.from_bytes(message[at : at + 2], "big")).name
+    except (IndexError, ValueError):
+        return "?", "?"

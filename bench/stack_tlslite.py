@@ -9,6 +9,7 @@ with ``time.thread_time_ns`` around the server generator's steps only.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import time
 from collections.abc import Callable, Generator
@@ -16,13 +17,25 @@ from typing import Any
 
 from tlslite.api import (  # type: ignore[import-untyped]
     HandshakeSettings,
+    SessionCache,
     TLSConnection,
     X509CertChain,
     parsePEMKey,
 )
 from tlslite.utils import cryptomath  # type: ignore[import-untyped]
 
-from bench.common import MAX_STEPS, BenchError, BulkPair, ClientOne, ServeOne, Stack
+from bench.common import (
+    MAX_STEPS,
+    TLS12_HOW,
+    TLS12_KEY_TYPE,
+    TLS12_MODES,
+    BenchError,
+    BulkPair,
+    ClientOne,
+    ServeOne,
+    Stack,
+    Tls12Mode,
+)
 from bench.harness import Operation
 from bench.pki import SERVER_NAME, BenchPKI
 
@@ -43,6 +56,12 @@ class TlsliteStack(Stack):
             with open(cert.key_path) as f:
                 key = parsePEMKey(f.read(), private=True)
             self.credentials[key_type] = (chain, key)
+        self.tls12_client_settings = _tls12_settings(tickets=False)
+        # "full" and "session-id": no tickets, a SessionCache; "ticket": ticketKeys and no cache.
+        self.tls12_server_settings: dict[Tls12Mode, Any] = {
+            mode: _tls12_settings(tickets=mode == "ticket") for mode in TLS12_MODES
+        }
+        self.tls12_caches: dict[Tls12Mode, Any] = {"full": SessionCache(), "session-id": SessionCache()}
 
     def notes(self) -> list[str]:
         backends = [
@@ -55,29 +74,16 @@ class TlsliteStack(Stack):
             if loaded
         ]
         crypto = ", ".join(backends) if backends else "pure-Python crypto (no M2Crypto/pycryptodome/gmpy2)"
-        return [f"tlslite: tlslite-ng {_version()} with {crypto}; client does no certificate validation"]
+        return [
+            f"tlslite: tlslite-ng {_version()} with {crypto}; client does no certificate validation",
+            "tlslite TLS 1.2: tickets via HandshakeSettings.ticketKeys (ticket_count=1); session IDs via a "
+            "SessionCache passed to the server",
+        ]
 
     # --- in-process
     def _pair(self, key_type: str) -> tuple[Any, Any, int]:
-        client_sock, server_sock = _MemorySocket.pair()
-        client = TLSConnection(client_sock)
-        client_gen = client.handshakeClientCert(settings=self.settings, serverName=SERVER_NAME, async_=True)
         chain, key = self.credentials[key_type]
-        t0 = time.thread_time_ns()
-        server = TLSConnection(server_sock)
-        server_gen = server.handshakeServerAsync(certChain=chain, privateKey=key, settings=self.settings)
-        server_ns = time.thread_time_ns() - t0
-        client_done = server_done = False
-        for _ in range(MAX_STEPS):
-            if not client_done:
-                client_done = _run_until_blocked(client_gen)
-            if not server_done:
-                t0 = time.thread_time_ns()
-                server_done = _run_until_blocked(server_gen)
-                server_ns += time.thread_time_ns() - t0
-            if client_done and server_done:
-                return client, server, server_ns
-        raise BenchError("tlslite in-memory handshake did not finish")
+        return _mem_pair(self.settings, self.settings, chain, key)
 
     def handshake_op(self, key_type: str) -> Operation:
         def op() -> int:
@@ -94,6 +100,64 @@ class TlsliteStack(Stack):
         group = GroupName.toStr(client.ecdhCurve) if client.ecdhCurve is not None else "?"
         scheme = SignatureScheme.toRepr(client.serverSigAlg) if client.serverSigAlg else "?"
         return f"TLSv1.3 {client.getCipherName()} ({client.getCipherImplementation()}) {group} {scheme}"
+
+    # --- in-process TLS 1.2
+    def _tls12_pair(self, mode: Tls12Mode, session: Any = None) -> tuple[Any, Any, int]:
+        chain, key = self.credentials[TLS12_KEY_TYPE]
+        return _mem_pair(
+            self.tls12_client_settings,
+            self.tls12_server_settings[mode],
+            chain,
+            key,
+            session=session,
+            cache=self.tls12_caches.get(mode),
+        )
+
+    def _tls12_session(self, mode: Tls12Mode) -> Any:
+        """The session the resumed rows offer: from one full handshake with that row's server."""
+        if mode == "full":
+            return None
+        client, _, _ = self._tls12_pair(mode)
+        session = client.session
+        if session is None or not session.resumable:
+            raise BenchError(f"tlslite TLS 1.2 ({mode}): the full handshake left no resumable session")
+        if mode == "ticket" and not session.tls_1_0_tickets:
+            raise BenchError("tlslite TLS 1.2: the server sent no session ticket")
+        if mode == "session-id" and (session.tls_1_0_tickets or not session.sessionID):
+            raise BenchError("tlslite TLS 1.2: expected a session ID and no ticket")
+        return session
+
+    def _tls12_checked(self, mode: Tls12Mode, session: Any) -> tuple[Any, Any, int]:
+        client, server, server_ns = self._tls12_pair(mode, session)
+        want = mode != "full"
+        for side, conn in (("client", client), ("server", server)):
+            if conn.version != (3, 3) or bool(conn.resumed) != want:
+                raise BenchError(
+                    f"tlslite TLS 1.2 {mode}: {side} version {conn.version} resumed={conn.resumed}, expected {want}"
+                )
+        return client, server, server_ns
+
+    def tls12_op(self, mode: Tls12Mode) -> Operation:
+        session = self._tls12_session(mode)
+
+        def op() -> int:
+            return int(self._tls12_checked(mode, session)[2])
+
+        return op
+
+    def describe_tls12(self, mode: Tls12Mode) -> str:
+        client, _, _ = self._tls12_checked(mode, self._tls12_session(mode))
+        from tlslite.constants import GroupName, SignatureScheme
+
+        if mode == "full":
+            group = GroupName.toStr(client.ecdhCurve) if client.ecdhCurve is not None else "?"
+            scheme = SignatureScheme.toRepr(client.serverSigAlg) if client.serverSigAlg else "?"
+        else:
+            group = scheme = "-"  # no key exchange when resuming
+        how = TLS12_HOW[mode]
+        return (
+            f"TLSv1.2 {client.getCipherName()} ({client.getCipherImplementation()}) {group} {scheme} ({how})"
+        )
 
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")
@@ -124,6 +188,40 @@ class TlsliteStack(Stack):
                 raise BenchError("tlslite client: bad reply byte")
 
         return client_one
+
+
+def _mem_pair(
+    client_settings: Any,
+    server_settings: Any,
+    chain: Any,
+    key: Any,
+    *,
+    session: Any = None,
+    cache: Any = None,
+) -> tuple[Any, Any, int]:
+    """A client and a server handshaking over memory; returns both and the server CPU ns."""
+    client_sock, server_sock = _MemorySocket.pair()
+    client = TLSConnection(client_sock)
+    client_gen = client.handshakeClientCert(
+        settings=client_settings, serverName=SERVER_NAME, session=session, async_=True
+    )
+    t0 = time.thread_time_ns()
+    server = TLSConnection(server_sock)
+    server_gen = server.handshakeServerAsync(
+        certChain=chain, privateKey=key, settings=server_settings, sessionCache=cache
+    )
+    server_ns = time.thread_time_ns() - t0
+    client_done = server_done = False
+    for _ in range(MAX_STEPS):
+        if not client_done:
+            client_done = _run_until_blocked(client_gen)
+        if not server_done:
+            t0 = time.thread_time_ns()
+            server_done = _run_until_blocked(server_gen)
+            server_ns += time.thread_time_ns() - t0
+        if client_done and server_done:
+            return client, server, server_ns
+    raise BenchError("tlslite in-memory handshake did not finish")
 
 
 class _MemorySocket:
@@ -223,6 +321,26 @@ def _settings() -> Any:
     # rsa_pss_rsae_sha256, as the other stacks pick (tlslite-ng's own default order picks sha512)
     settings.rsaSigHashes = ["sha256"]
     settings.ticket_count = 0  # no session tickets (none are sent without ticketKeys either)
+    return settings
+
+
+def _tls12_settings(*, tickets: bool) -> Any:
+    settings = HandshakeSettings()
+    settings.minVersion = (3, 3)
+    settings.maxVersion = (3, 3)
+    settings.versions = [(3, 3)]
+    settings.cipherNames = ["aes128gcm"]
+    settings.keyExchangeNames = ["ecdhe_ecdsa"]
+    # X25519 for the key exchange; P-256 is offered too, for the ECDSA P-256 certificate (RFC 8422 §5.1)
+    settings.eccCurves = ["x25519", "secp256r1"]
+    settings.keyShares = ["x25519"]
+    settings.dhGroups = []
+    settings.ecdsaSigHashes = ["sha256"]  # ecdsa_secp256r1_sha256, as the other stacks pick
+    if tickets:  # RFC 5077 tickets (at most one per TLS 1.2 handshake)
+        settings.ticketKeys = [bytearray(os.urandom(32))]
+        settings.ticket_count = 1
+    else:
+        settings.ticket_count = 0
     return settings
 
 
