@@ -8,7 +8,8 @@ raising, so messages keep typed fields and still round-trip unknown values.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 
 class OpenIntEnum(enum.IntEnum):
@@ -29,6 +30,16 @@ class OpenIntEnum(enum.IntEnum):
     def is_known(self) -> bool:
         # A registered member, not a synthesised one (UNKNOWN_CA is a real name, so no prefix test).
         return type(self)._member_map_.get(self._name_) is self
+
+
+E = TypeVar("E", bound=OpenIntEnum)
+
+
+def to_enums(cls: type[E], values: Iterable[int]) -> tuple[E, ...]:
+    """``tuple(cls(v) for v in values)``, minus the Enum call for known values (a hot path:
+    every ClientHello lists dozens of suites, groups and schemes)."""
+    known = cls._value2member_map_
+    return tuple(known.get(v) or cls(v) for v in values)  # type: ignore[misc]
 
 
 def is_grease(value: int) -> bool:

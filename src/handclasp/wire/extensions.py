@@ -30,6 +30,7 @@ from handclasp.wire.enums import (
     ProtocolVersion,
     PskKeyExchangeMode,
     SignatureScheme,
+    to_enums,
 )
 
 
@@ -155,7 +156,7 @@ class SupportedGroups(_Typed):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(groups=tuple(NamedGroup(g) for g in r.uint16_list(2, min_len=2)))
+        return cls(groups=to_enums(NamedGroup, r.uint16_list(2, min_len=2)))
 
     def encode_body(self, w: Writer) -> None:
         w.uint16_list(2, self.groups)
@@ -168,7 +169,7 @@ class SignatureAlgorithms(_Typed):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(schemes=tuple(SignatureScheme(s) for s in r.uint16_list(2, min_len=2)))
+        return cls(schemes=to_enums(SignatureScheme, r.uint16_list(2, min_len=2)))
 
     def encode_body(self, w: Writer) -> None:
         w.uint16_list(2, self.schemes)
@@ -181,7 +182,7 @@ class SignatureAlgorithmsCert(_Typed):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(schemes=tuple(SignatureScheme(s) for s in r.uint16_list(2, min_len=2)))
+        return cls(schemes=to_enums(SignatureScheme, r.uint16_list(2, min_len=2)))
 
     def encode_body(self, w: Writer) -> None:
         w.uint16_list(2, self.schemes)
@@ -221,7 +222,7 @@ class SupportedVersionsClientHello(_Typed):
         raw = r.vector(1, min_len=2, max_len=254)
         if len(raw) % 2:
             raise DecodeError("odd supported_versions length")
-        return cls(versions=tuple(ProtocolVersion(int.from_bytes(raw[i : i + 2], "big")) for i in range(0, len(raw), 2)))
+        return cls(versions=to_enums(ProtocolVersion, (int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))))
 
     def encode_body(self, w: Writer) -> None:
         w.uint16_list(1, self.versions)
@@ -621,7 +622,8 @@ def decode_extensions(r: Reader, kind: MessageKind) -> tuple[Extension | OpaqueE
     seen: set[int] = set()
     with r.block(2) as block:
         while not block.is_empty():
-            ext_type = ExtensionType(block.uint16())
+            raw_type = block.uint16()
+            ext_type = _EXTENSION_TYPES.get(raw_type) or ExtensionType(raw_type)
             # RFC 8446 §4.2: no more than one extension of the same type.
             if ext_type in seen:
                 raise PeerMisbehaved(Misbehaviour.DUPLICATE_EXTENSION, ext_type.name)
@@ -691,3 +693,6 @@ def find(extensions: Sequence[object], cls: type[E]) -> E | None:
 
 def types_of(extensions: Sequence[Extension | OpaqueExtension]) -> frozenset[ExtensionType]:
     return frozenset(ext.extension_type for ext in extensions)
+
+
+_EXTENSION_TYPES: dict[int, ExtensionType] = ExtensionType._value2member_map_  # type: ignore[assignment]

@@ -22,6 +22,7 @@ from handclasp.wire.enums import (
     KeyUpdateRequest,
     ProtocolVersion,
     SignatureScheme,
+    to_enums,
 )
 from handclasp.wire.extensions import (
     Extension,
@@ -100,7 +101,7 @@ class ClientHello:
         legacy_version = ProtocolVersion(r.uint16())
         random = r.bytes(32)
         legacy_session_id = r.vector(1, max_len=32)
-        suites = tuple(CipherSuite(s) for s in r.uint16_list(2, min_len=2))
+        suites = to_enums(CipherSuite, r.uint16_list(2, min_len=2))
         compression = r.vector(1, min_len=1)
         # RFC 8446 §4.1.2: extensions may be absent only in pre-1.3 hellos.
         extensions = decode_extensions(r, MessageKind.CH) if not r.is_empty() else ()
