@@ -65,7 +65,9 @@ def test_round_trip_agrees(group: NamedGroup) -> None:
     assert isinstance(client, KeyExchange)
     server_public, server_shared = server_key_exchange(group, client.public_bytes, DEFAULT_PROVIDER)
     assert client.exchange(server_public) == server_shared
-    assert len(server_public) == len(client.public_bytes) == PUBLIC_LENGTHS[group]
+    # ML-KEM groups: the client sends an encapsulation key, the server a ciphertext.
+    client_len, server_len = KEM_LENGTHS.get(group, (PUBLIC_LENGTHS.get(group), PUBLIC_LENGTHS.get(group)))
+    assert (len(client.public_bytes), len(server_public)) == (client_len, server_len)
     assert len(server_shared) == SHARED_LENGTHS[group]
 
 
@@ -88,12 +90,34 @@ SHARED_LENGTHS = {
     NamedGroup.FFDHE2048: 256,
     NamedGroup.FFDHE3072: 384,
     NamedGroup.FFDHE4096: 512,
+    NamedGroup.X25519MLKEM768: 64,
+    NamedGroup.SECP256R1MLKEM768: 64,
+    NamedGroup.SECP384R1MLKEM1024: 80,
+    NamedGroup.MLKEM768: 32,
+    NamedGroup.MLKEM1024: 32,
+}
+# (client share, server share): draft-ietf-tls-ecdhe-mlkem §4, draft-ietf-tls-mlkem §3.
+KEM_LENGTHS = {
+    NamedGroup.X25519MLKEM768: (1216, 1120),
+    NamedGroup.SECP256R1MLKEM768: (1249, 1153),
+    NamedGroup.SECP384R1MLKEM1024: (1665, 1665),
+    NamedGroup.MLKEM768: (1184, 1088),
+    NamedGroup.MLKEM1024: (1568, 1568),
 }
 
 
 def test_supported_groups_order() -> None:
-    assert SUPPORTED_GROUPS == DEFAULT_GROUPS
-    assert SUPPORTED_GROUPS[:2] == (NamedGroup.X25519, NamedGroup.SECP256R1)
+    # Issue #4: X25519MLKEM768 first, then the other hybrids, then the classical groups;
+    # pure ML-KEM is supported but not offered by default.
+    assert SUPPORTED_GROUPS[: len(DEFAULT_GROUPS)] == DEFAULT_GROUPS
+    assert DEFAULT_GROUPS[:5] == (
+        NamedGroup.X25519MLKEM768,
+        NamedGroup.SECP256R1MLKEM768,
+        NamedGroup.SECP384R1MLKEM1024,
+        NamedGroup.X25519,
+        NamedGroup.SECP256R1,
+    )
+    assert NamedGroup.MLKEM768 in SUPPORTED_GROUPS and NamedGroup.MLKEM768 not in DEFAULT_GROUPS
 
 
 def test_unsupported_group_is_a_local_error() -> None:

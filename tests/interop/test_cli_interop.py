@@ -119,15 +119,16 @@ def test_go_client_against_handclasp_serve_http(peer_pki: PeerPKI, cli_env: dict
         reports = run_go_clients(server.port, n=2, cafile=peer_pki.ca, alpn=["h2", "http/1.1"], http=True)
         lines = log_lines(server, 2)
         assert wait_exit(server) == 0, server.output()
+    assert reports[0]["resumed"] is False  # the second connection may resume with a ticket
     for report in reports:
         assert report["ok"], report
         assert report["version"] == "TLSv1.3" and report["alpn"] == "http/1.1"
-        assert report["group"] == "X25519" and report["hello_retry"] is False  # from Go's X25519 share
-        assert report["resumed"] is False  # handclasp issues no tickets yet
+        # Go's default shares are X25519MLKEM768 + X25519; our server prefers the hybrid (issue #4)
+        assert report["group"] == "X25519MLKEM768" and report["hello_retry"] is False
         assert report["received"].startswith("HTTP/1.1 200 OK\r\n")
         assert "Hello from handclasp" in report["received"]
     for line in lines:
-        assert "X25519" in line.split() and "alpn=http/1.1" in line and reports[0]["suite"] in line
+        assert "X25519MLKEM768" in line.split() and "alpn=http/1.1" in line and reports[0]["suite"] in line
 
 
 def test_go_client_p521_against_handclasp_serve_echo(peer_pki: PeerPKI, cli_env: dict[str, str]) -> None:
@@ -220,7 +221,8 @@ def test_connect_to_go_server_echo(peer_pki: PeerPKI, cli_env: dict[str, str]) -
 
 
 def test_connect_to_go_mlkem_only_server_fails_with_one_line(peer_pki: PeerPKI, cli_env: dict[str, str]) -> None:
-    with go_server(peer_pki.server_cert, peer_pki.server_key, groups="X25519MLKEM768") as srv:
+    # Pure ML-KEM-1024 is supported but not offered by default, so this server has no group in common.
+    with go_server(peer_pki.server_cert, peer_pki.server_key, groups="MLKEM1024") as srv:
         result = handclasp_connect(
             f"127.0.0.1:{srv.port}", "--servername", "localhost", "--cafile", str(peer_pki.ca),
             env=cli_env, stdin=b"x\n",

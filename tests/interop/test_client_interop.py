@@ -1111,15 +1111,16 @@ def test_go_exporter_matches(peer_pki: PeerPKI, suite: CipherSuite) -> None:
     assert other != ours and len(ours) == 32
 
 
-def test_go_server_preferring_ml_kem_negotiates_x25519(peer_pki: PeerPKI) -> None:
-    """The Go server accepts only X25519MLKEM768 and X25519; we offer no ML-KEM, so X25519 without HRR."""
+def test_go_server_preferring_ml_kem_negotiates_x25519mlkem768(peer_pki: PeerPKI) -> None:
+    """The Go server accepts only X25519MLKEM768 and X25519; our default shares are X25519MLKEM768 + X25519
+    (issue #4), so the hybrid without HRR."""
     with go_server(peer_pki.server_cert, peer_pki.server_key, groups=["X25519MLKEM768", "X25519"]) as srv:
         run = open_client(srv, client_config(peer_pki.ca))
         _go_echo(run, b"pq")
         report = srv.wait_report(1)
-    assert run.tls.negotiated is not None and run.tls.negotiated.group is NamedGroup.X25519
+    assert run.tls.negotiated is not None and run.tls.negotiated.group is NamedGroup.X25519MLKEM768
     assert run.tls.negotiated.hello_retry is False
-    assert report["ok"] and report["group"] == "X25519" and report["hello_retry"] is False, report
+    assert report["ok"] and report["group"] == "X25519MLKEM768" and report["hello_retry"] is False, report
 
 
 # ============================================================================================ gnutls-serv

@@ -608,15 +608,15 @@ def test_go_client_groups(peer_pki: PeerPKI, go_groups: str, group: NamedGroup) 
     assert report["suite"] == record.negotiated.cipher_suite.name
 
 
-def test_go_default_client_prefers_mlkem_and_we_pick_its_x25519_share(peer_pki: PeerPKI) -> None:
-    """Go's default ClientHello has X25519MLKEM768 and X25519 shares: X25519 without HelloRetryRequest."""
+def test_go_default_client_prefers_mlkem_and_we_pick_its_hybrid_share(peer_pki: PeerPKI) -> None:
+    """Go's default ClientHello has X25519MLKEM768 and X25519 shares: the hybrid without HelloRetryRequest."""
     with running_server(server_config()) as run:
         report = run_go_client(run.port, cafile=peer_pki.ca, send="pq")
         record = run.wait_record(0)
     assert report["ok"], report
-    assert report["group"] == "X25519" and report["hello_retry"] is False
+    assert report["group"] == "X25519MLKEM768" and report["hello_retry"] is False
     assert record.negotiated is not None
-    assert record.negotiated.group is NamedGroup.X25519 and record.negotiated.hello_retry is False
+    assert record.negotiated.group is NamedGroup.X25519MLKEM768 and record.negotiated.hello_retry is False
 
 
 def test_go_client_alpn_mtls_and_exporter(peer_pki: PeerPKI) -> None:
@@ -820,7 +820,7 @@ def test_curl_chacha20_and_client_certificate(peer_pki: PeerPKI) -> None:
 @pytest.mark.parametrize("browser", ["chrome", "firefox", "safari"])
 def test_curl_cffi_browser_client_hello(peer_pki: PeerPKI, browser: str) -> None:
     """A real browser ClientHello (GREASE, X25519MLKEM768, compress_certificate, ALPS, ECH GREASE, ...):
-    a classical handshake with the X25519 share, no HelloRetryRequest, and the response arrives."""
+    the X25519MLKEM768 share is taken (issue #4), no HelloRetryRequest, and the response arrives."""
     with running_server(server_config(alpn_protocols=("http/1.1",)), mode="http") as run:
         result = curl_cffi_get(f"https://localhost:{run.port}/", browser, cafile=peer_pki.ca)
         record = run.wait_record(0)
@@ -828,7 +828,7 @@ def test_curl_cffi_browser_client_hello(peer_pki: PeerPKI, browser: str) -> None
     assert result["status"] == 200 and result["http_version"] == "1.1"
     assert "hello from handclasp" in result["body"]
     assert record.negotiated is not None
-    assert record.negotiated.group is NamedGroup.X25519
+    assert record.negotiated.group is NamedGroup.X25519MLKEM768
     assert record.negotiated.hello_retry is False
     assert record.negotiated.alpn_protocol == "http/1.1"
     assert record.negotiated.server_name == "localhost"

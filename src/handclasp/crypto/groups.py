@@ -1,17 +1,26 @@
 """Key exchange groups for the TLS 1.3 key_share (RFC 8446 §4.2.8, §7.4).
 
 Every group is KEM-shaped: the client generates a key pair and sends its public
-value; the server answers with its own public value and derives the shared
-secret in one step (``server_key_exchange``), so ML-KEM hybrids slot in later
-without a second code path.
+value; the server answers with its own public value (or, for ML-KEM, a
+ciphertext) and derives the shared secret in one step (``server_key_exchange``).
+
+Post-quantum groups (TLS 1.3 only):
+- ML-KEM-768/1024 alone (draft-ietf-tls-mlkem §3): the client share is the
+  encapsulation key, the server share the ciphertext, the secret ML-KEM's 32 bytes.
+- Hybrids (draft-ietf-tls-ecdhe-mlkem §3, §4): each value is the concatenation
+  of an ECDH part and an ML-KEM part. X25519MLKEM768 puts ML-KEM FIRST (in both
+  shares and in the shared secret); SecP256r1MLKEM768 and SecP384r1MLKEM1024 put
+  the ECDH part first. ``_HYBRIDS`` holds that order, in one place.
 
 Rules of this file:
 - Peer values are checked before use and every failure is
   ``PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE)`` (illegal_parameter):
   exact lengths, uncompressed points only (RFC 8446 §4.2.8.2), 1 < Y < p-1 for
   FFDHE (RFC 8446 §4.2.8.1), and no all-zero X25519/X448 result (RFC 8446 §7.4.2).
-- Private keys for X25519, X448 and the NIST curves are derived from
-  ``provider.random`` so seeded tests replay byte for byte. FFDHE keys come from
+- Private keys for X25519, X448 and the NIST curves, and ML-KEM seeds, are
+  derived from ``provider.random`` so seeded tests replay the client side byte
+  for byte. ML-KEM encapsulation (the server side) takes its randomness from
+  OpenSSL: cryptography offers no deterministic encapsulation. FFDHE keys come from
   OpenSSL (short exponents for the named groups; a Python ``pow`` would be
   neither constant-time nor fast).
 """
@@ -21,9 +30,10 @@ from __future__ import annotations
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, mlkem, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -59,6 +69,12 @@ class KeyExchange(ABC):
 
 def generate_key_exchange(group: NamedGroup, provider: CryptoProvider) -> KeyExchange:
     """A fresh key pair for ``group`` (the client's key share)."""
+    kem = _MLKEM.get(group)
+    if kem is not None:
+        return _MlkemKeyExchange(group, kem, provider)
+    hybrid = _HYBRIDS.get(group)
+    if hybrid is not None:
+        return _HybridKeyExchange(group, hybrid, provider)
     if group == NamedGroup.X25519:
         return _X25519KeyExchange(provider)
     if group == NamedGroup.X448:
@@ -75,7 +91,18 @@ def generate_key_exchange(group: NamedGroup, provider: CryptoProvider) -> KeyExc
 def server_key_exchange(
     group: NamedGroup, client_public: bytes, provider: CryptoProvider
 ) -> tuple[bytes, bytes]:
-    """The server's key_exchange value and the shared secret for the client's share."""
+    """The server's key_exchange value and the shared secret for the client's share.
+
+    For ML-KEM groups the server's value is a ciphertext (encapsulation), for hybrids
+    the ECDH public value and the ciphertext in the group's order.
+    """
+    kem = _MLKEM.get(group)
+    if kem is not None:
+        ciphertext, shared = _encapsulate(group, kem, client_public)
+        return ciphertext, shared
+    hybrid = _HYBRIDS.get(group)
+    if hybrid is not None:
+        return _hybrid_server(group, hybrid, client_public, provider)
     kx = generate_key_exchange(group, provider)
     shared = kx.exchange(client_public)
     return kx.public_bytes, shared
@@ -183,6 +210,134 @@ class _FfdheKeyExchange(KeyExchange):
             raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} value rejected") from None
         # RFC 8446 §7.4.1: the shared secret keeps its leading zeros (left-padded to len(p)).
         return shared.rjust(self._size, b"\x00")
+
+
+def default_key_share_groups(groups: Sequence[NamedGroup]) -> tuple[NamedGroup, ...]:
+    """Which groups get a share in the first ClientHello when the config does not say.
+
+    The first group; when that is X25519MLKEM768 and X25519 is also configured, an
+    X25519 share too, so a classical-only server needs no HelloRetryRequest
+    (draft-ietf-tls-ecdhe-mlkem §5, as browsers and Go do).
+    """
+    first = tuple(groups[:1])
+    if first == (NamedGroup.X25519MLKEM768,) and NamedGroup.X25519 in groups:
+        return (NamedGroup.X25519MLKEM768, NamedGroup.X25519)
+    return first
+
+
+def is_post_quantum(group: NamedGroup) -> bool:
+    """ML-KEM alone or an ECDHE-MLKEM hybrid: TLS 1.3 key_share only, never TLS 1.2 ECDHE."""
+    return group in _MLKEM or group in _HYBRIDS
+
+
+@dataclass(frozen=True, slots=True)
+class _Kem:
+    """One ML-KEM parameter set (FIPS 203 Table 3 sizes)."""
+
+    private_key: type[mlkem.MLKEM768PrivateKey] | type[mlkem.MLKEM1024PrivateKey]
+    public_key: type[mlkem.MLKEM768PublicKey] | type[mlkem.MLKEM1024PublicKey]
+    encapsulation_key_len: int
+    ciphertext_len: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Hybrid:
+    """An ECDHE-MLKEM hybrid: its ECDH group, its ML-KEM, and which part comes first."""
+
+    ecdh_group: NamedGroup
+    ecdh_len: int  # X25519: 32; P-256/P-384: uncompressed point, 65/97
+    kem: _Kem
+    kem_first: bool  # draft-ietf-tls-ecdhe-mlkem §4.1: True only for X25519MLKEM768
+
+    def join(self, ecdh_part: bytes, kem_part: bytes) -> bytes:
+        return kem_part + ecdh_part if self.kem_first else ecdh_part + kem_part
+
+    def split(self, value: bytes, kem_len: int) -> tuple[bytes, bytes]:
+        """(ecdh part, kem part) of a share; the caller has checked the total length."""
+        if self.kem_first:
+            return value[kem_len:], value[:kem_len]
+        return value[: self.ecdh_len], value[self.ecdh_len :]
+
+
+class _MlkemKeyExchange(KeyExchange):
+    """ML-KEM alone (draft-ietf-tls-mlkem §3): encapsulation key out, ciphertext in."""
+
+    __slots__ = ("group", "public_bytes", "_private", "_kem")
+
+    def __init__(self, group: NamedGroup, kem: _Kem, provider: CryptoProvider) -> None:
+        self.group = group
+        self._kem = kem
+        # FIPS 203 §7.1: the 64-byte seed d || z determines the key pair.
+        self._private = kem.private_key.from_seed_bytes(provider.random(_MLKEM_SEED_LEN))
+        self.public_bytes = self._private.public_key().public_bytes_raw()
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        # draft-ietf-tls-mlkem §3: a ciphertext of the wrong length is illegal_parameter.
+        if len(peer_public) != self._kem.ciphertext_len:
+            raise PeerMisbehaved(
+                Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} ciphertext is not {self._kem.ciphertext_len} bytes"
+            )
+        return _decapsulate(self._private, peer_public, self.group)
+
+
+class _HybridKeyExchange(KeyExchange):
+    """ECDHE-MLKEM hybrid, client side (draft-ietf-tls-ecdhe-mlkem §4.1, §4.2)."""
+
+    __slots__ = ("group", "public_bytes", "_hybrid", "_ecdh", "_private")
+
+    def __init__(self, group: NamedGroup, hybrid: _Hybrid, provider: CryptoProvider) -> None:
+        self.group = group
+        self._hybrid = hybrid
+        self._private = hybrid.kem.private_key.from_seed_bytes(provider.random(_MLKEM_SEED_LEN))
+        self._ecdh = generate_key_exchange(hybrid.ecdh_group, provider)
+        self.public_bytes = hybrid.join(self._ecdh.public_bytes, self._private.public_key().public_bytes_raw())
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        hybrid = self._hybrid
+        # draft-ietf-tls-ecdhe-mlkem §4.2: the server share is ECDH value + ML-KEM ciphertext.
+        if len(peer_public) != hybrid.ecdh_len + hybrid.kem.ciphertext_len:
+            raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{self.group.name} server share length")
+        ecdh_part, ciphertext = hybrid.split(peer_public, hybrid.kem.ciphertext_len)
+        ecdh_secret = self._ecdh.exchange(ecdh_part)  # validates the point (BAD_KEY_SHARE)
+        return hybrid.join(ecdh_secret, _decapsulate(self._private, ciphertext, self.group))
+
+
+def _hybrid_server(
+    group: NamedGroup, hybrid: _Hybrid, client_public: bytes, provider: CryptoProvider
+) -> tuple[bytes, bytes]:
+    # draft-ietf-tls-ecdhe-mlkem §4.1: the client share is ECDH value + encapsulation key.
+    if len(client_public) != hybrid.ecdh_len + hybrid.kem.encapsulation_key_len:
+        raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{group.name} client share length")
+    ecdh_part, encapsulation_key = hybrid.split(client_public, hybrid.kem.encapsulation_key_len)
+    ecdh = generate_key_exchange(hybrid.ecdh_group, provider)
+    ecdh_secret = ecdh.exchange(ecdh_part)
+    ciphertext, kem_secret = _encapsulate(group, hybrid.kem, encapsulation_key)
+    return hybrid.join(ecdh.public_bytes, ciphertext), hybrid.join(ecdh_secret, kem_secret)
+
+
+def _encapsulate(group: NamedGroup, kem: _Kem, encapsulation_key: bytes) -> tuple[bytes, bytes]:
+    """(ciphertext, shared secret). The key must pass FIPS 203 §7.2's modulus check."""
+    if len(encapsulation_key) != kem.encapsulation_key_len:
+        raise PeerMisbehaved(
+            Misbehaviour.BAD_KEY_SHARE, f"{group.name} key is not {kem.encapsulation_key_len} bytes"
+        )
+    try:
+        public = kem.public_key.from_public_bytes(encapsulation_key)
+    except ValueError:  # draft-ietf-tls-mlkem §3: an invalid encapsulation key is illegal_parameter
+        raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{group.name} encapsulation key invalid") from None
+    shared, ciphertext = public.encapsulate()
+    return ciphertext, shared
+
+
+def _decapsulate(
+    private: mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey, ciphertext: bytes, group: NamedGroup
+) -> bytes:
+    try:
+        # FIPS 203 decapsulation never fails on a well-sized ciphertext (implicit rejection:
+        # a tampered one yields an unrelated secret and the handshake fails at Finished).
+        return private.decapsulate(ciphertext)
+    except ValueError:
+        raise PeerMisbehaved(Misbehaviour.BAD_KEY_SHARE, f"{group.name} ciphertext rejected") from None
 
 
 class DheKeyExchange(KeyExchange):
@@ -322,6 +477,9 @@ def _ffdhe_parameters(group: NamedGroup) -> DHParameters:
 
 
 SUPPORTED_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.X25519MLKEM768,
+    NamedGroup.SECP256R1MLKEM768,
+    NamedGroup.SECP384R1MLKEM1024,
     NamedGroup.X25519,
     NamedGroup.SECP256R1,
     NamedGroup.X448,
@@ -330,8 +488,24 @@ SUPPORTED_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.FFDHE2048,
     NamedGroup.FFDHE3072,
     NamedGroup.FFDHE4096,
+    NamedGroup.MLKEM768,
+    NamedGroup.MLKEM1024,
 )
-DEFAULT_GROUPS: tuple[NamedGroup, ...] = SUPPORTED_GROUPS
+# Issue #4: X25519MLKEM768 first, the hybrids ahead of the classical groups (a server that has both a
+# hybrid and a classical share picks the hybrid). Pure ML-KEM (no classical half) is supported but
+# opt-in, as in Go and OpenSSL.
+DEFAULT_GROUPS: tuple[NamedGroup, ...] = SUPPORTED_GROUPS[:11]
+
+_MLKEM_SEED_LEN = 64  # FIPS 203 §7.1: d || z
+_MLKEM768 = _Kem(mlkem.MLKEM768PrivateKey, mlkem.MLKEM768PublicKey, 1184, 1088)
+_MLKEM1024 = _Kem(mlkem.MLKEM1024PrivateKey, mlkem.MLKEM1024PublicKey, 1568, 1568)
+_MLKEM: dict[NamedGroup, _Kem] = {NamedGroup.MLKEM768: _MLKEM768, NamedGroup.MLKEM1024: _MLKEM1024}
+# draft-ietf-tls-ecdhe-mlkem §4.1: only X25519MLKEM768 puts the ML-KEM part first.
+_HYBRIDS: dict[NamedGroup, _Hybrid] = {
+    NamedGroup.X25519MLKEM768: _Hybrid(NamedGroup.X25519, 32, _MLKEM768, kem_first=True),
+    NamedGroup.SECP256R1MLKEM768: _Hybrid(NamedGroup.SECP256R1, 65, _MLKEM768, kem_first=False),
+    NamedGroup.SECP384R1MLKEM1024: _Hybrid(NamedGroup.SECP384R1, 97, _MLKEM1024, kem_first=False),
+}
 
 _CURVES: dict[NamedGroup, ec.EllipticCurve] = {
     NamedGroup.SECP256R1: ec.SECP256R1(),
