@@ -939,6 +939,8 @@ def test_too_many_post_handshake_messages(done: ConnectionPair) -> None:
     from handclasp.wire.handshake import NewSessionTicket13
 
     ticket = NewSessionTicket13(ticket_lifetime=60, ticket_age_add=0, ticket_nonce=b"", ticket=b"t")
+    done.server_to_client()  # the server's own NewSessionTickets (RFC 8446 §4.6.1), then data resets the count
+    done.transfer(b"progress", from_client=False)
     for _ in range(MAX_POST_HANDSHAKE_MESSAGES_IN_A_ROW):
         done.server.send(ticket)
     done.server._flush_handshake()

@@ -27,6 +27,10 @@ from handclasp.errors import (
     UnexpectedMessage,
 )
 from handclasp.negotiated import Negotiated
+from handclasp.sessions.cache import ClientSession, ClientSessionCache
+from handclasp.sessions.psk import ExternalPsk
+from handclasp.sessions.store import MemorySessionStore, Session
+from handclasp.sessions.tickets import TicketKeys
 from handclasp.wire.enums import AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 
 __all__ = [
@@ -39,13 +43,17 @@ __all__ = [
     "CipherSuite",
     "ClientConfig",
     "ClientConnection",
+    "ClientSession",
+    "ClientSessionCache",
     "Connection",
     "ConnectionClosed",
     "DecodeError",
+    "ExternalPsk",
     "HandclaspError",
     "HandshakeTimeout",
     "Incompatibility",
     "InternalError",
+    "MemorySessionStore",
     "Misbehaviour",
     "NamedGroup",
     "Negotiated",
@@ -55,8 +63,10 @@ __all__ = [
     "RecordOverflow",
     "ServerConfig",
     "ServerConnection",
+    "Session",
     "SignatureScheme",
     "TLSError",
+    "TicketKeys",
     "UnexpectedMessage",
     "events",
 ]

@@ -18,10 +18,11 @@ from handclasp.crypto.signatures import DEFAULT_SIGNATURE_SCHEMES, DEFAULT_SIGNA
 from handclasp.crypto.suites import DEFAULT_TLS13_SUITES, TLS13_SUITES
 from handclasp.crypto.suites12 import DEFAULT_TLS12_SUITES, TLS12_SUITES
 from handclasp.sessions.cache import ClientSessionCache
+from handclasp.sessions.psk import ExternalPsk
 from handclasp.sessions.store import MemorySessionStore, SessionStore
 from handclasp.sessions.tickets import TicketKeys
 from handclasp.tools.certs import CertifiedKey
-from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
+from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme
 from handclasp.wire.handshake import DEFAULT_MAX_HANDSHAKE_MESSAGE
 from handclasp.x509.trust import load_roots
 from handclasp.x509.verify import (
@@ -33,6 +34,7 @@ from handclasp.x509.verify import (
 )
 
 ClientAuth = Literal["none", "request", "require"]
+TicketMode = Literal["stateless", "stateful"]
 
 DEFAULT_VERSIONS: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3, ProtocolVersion.TLS1_2)
 DEFAULT_CIPHER_SUITES: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES + DEFAULT_TLS12_SUITES
@@ -49,16 +51,19 @@ _TLS12_EXTRA_SCHEMES = (
 
 def _allowed_versions(versions: tuple[ProtocolVersion, ...], legacy: bool) -> tuple[ProtocolVersion, ...]:
     """Highest first; TLS 1.0/1.1 appear only in legacy mode."""
-    allowed = set(versions) | (set(_LEGACY_VERSIONS) if legacy and ProtocolVersion.TLS1_2 in versions else set())
+    allowed = set(versions) if legacy else set(versions) & _MODERN_VERSIONS
+    if legacy and ProtocolVersion.TLS1_2 in versions:
+        allowed |= set(_LEGACY_VERSIONS)
     return tuple(sorted(allowed, reverse=True))
 
 
-def _check_versions(versions: tuple[ProtocolVersion, ...]) -> None:
+def _check_versions(versions: tuple[ProtocolVersion, ...], legacy: bool) -> None:
     if not versions:
         raise ValueError("versions must not be empty")
     for version in versions:
-        if version not in _MODERN_VERSIONS:
-            raise ValueError(f"{version!r}: use legacy_versions=True for TLS 1.0/1.1 (RFC 8996); SSL 3.0 never")
+        if version in _MODERN_VERSIONS or (legacy and version in _LEGACY_VERSIONS):
+            continue
+        raise ValueError(f"{version!r}: TLS 1.0/1.1 need legacy_versions=True (RFC 8996); SSL 3.0 never")
 
 
 def _env_keylog() -> str | None:
@@ -101,7 +106,7 @@ class ClientConfig:
     legacy_rsa_key_exchange: bool = False
     cipher_suites: tuple[CipherSuite, ...] = DEFAULT_CIPHER_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
-    key_share_groups: tuple[NamedGroup, ...] | None = None  # None: the first of ``groups``
+    key_share_groups: tuple[NamedGroup, ...] | None = None  # None: first group (+ X25519 after X25519MLKEM768)
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
     signature_schemes_cert: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES_CERT
     certificate: CertifiedKey | None = None
@@ -113,6 +118,10 @@ class ClientConfig:
     require_extended_master_secret: bool = True
     session_cache: ClientSessionCache | None = None
     session_tickets: bool = True
+    # TLS 1.3 (RFC 8446 §4.2.9, §4.2.6): PSK modes offered with a ticket or external PSK; PHA.
+    psk_modes: tuple[PskKeyExchangeMode, ...] = (PskKeyExchangeMode.PSK_DHE_KE,)
+    external_psk: ExternalPsk | None = None
+    post_handshake_auth: bool = False
     fallback_scsv: bool = False
     max_fragment_length: int | None = None
     record_size_limit: int | None = None
@@ -123,7 +132,7 @@ class ClientConfig:
 
     def __post_init__(self) -> None:
         _check_common(self.cipher_suites, self.groups, self.signature_schemes, self.alpn_protocols)
-        _check_versions(self.versions)
+        _check_versions(self.versions, self.legacy_versions)
         for group in self.key_share_groups or ():
             if group not in self.groups:
                 raise ValueError(f"key_share group {group!r} is not in groups")
@@ -175,6 +184,13 @@ class ServerConfig:
     session_tickets: bool = True
     ticket_keys: TicketKeys | None = None  # None with session_tickets: keys made (and rotated) per config
     session_lifetime: int = 7200
+    # TLS 1.3 (RFC 8446 §4.6.1, §4.2.9): tickets sent after the handshake, how they keep the
+    # session, which PSK modes are accepted, how far an obfuscated ticket age may be off.
+    tls13_tickets: int = 2
+    tls13_ticket_mode: TicketMode = "stateless"
+    psk_modes: tuple[PskKeyExchangeMode, ...] = (PskKeyExchangeMode.PSK_DHE_KE,)
+    external_psks: tuple[ExternalPsk, ...] = ()
+    max_ticket_age_skew: float = 10.0
     cipher_suites: tuple[CipherSuite, ...] = DEFAULT_CIPHER_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
@@ -203,7 +219,11 @@ class ServerConfig:
         object.__setattr__(self, "_client_verifier", verifier)
         cookie_key = self.hrr_cookie_key or self.provider.random(32)
         object.__setattr__(self, "_cookie_key", cookie_key)
-        _check_versions(self.versions)
+        _check_versions(self.versions, self.legacy_versions)
+        if not 0 <= self.tls13_tickets <= 16:
+            raise ValueError("tls13_tickets must be 0..16")
+        if self.tls13_ticket_mode not in ("stateless", "stateful"):
+            raise ValueError("tls13_ticket_mode must be 'stateless' or 'stateful'")
         if not 0 < self.session_lifetime <= 7 * 24 * 3600:
             raise ValueError("session_lifetime must be 1 s .. 7 days (RFC 8446 §4.6.1)")
         if self.session_tickets and self.ticket_keys is None:

@@ -45,7 +45,7 @@ from handclasp.record.protection12 import Protection12
 from handclasp.sessions.cache import ClientSession
 from handclasp.wire.enums import AlertDescription, AlertLevel, ContentType, HandshakeType, ProtocolVersion
 from handclasp.wire.handshake import HandshakeJoiner, KeyUpdate, Message, decode_message, encode_message
-from handclasp.wire.handshake12 import ChangeCipherSpec, Message12, decode_message12
+from handclasp.wire.handshake12 import ChangeCipherSpec, HelloRequest, Message12, decode_message12
 
 
 class Phase(enum.Enum):
@@ -289,7 +289,8 @@ class Connection:
 
     @property
     def session(self) -> ClientSession | None:
-        """The resumable TLS 1.2 session this (client) connection established, if any."""
+        """The resumable session this (client) connection holds, if any: the TLS 1.2 session, or the
+        most recent TLS 1.3 ticket (pass it as ``ClientConnection(..., session=...)`` to resume)."""
         return self._session
 
     def _is_tls12(self) -> bool:
@@ -367,6 +368,9 @@ class Connection:
         msg: Message | Message12
         if version is not None and version < ProtocolVersion.TLS1_3:
             msg = decode_message12(msg_type, body, version)
+            if isinstance(msg, HelloRequest) and self._phase is Phase.HANDSHAKING:
+                self._counters.warning_alert()  # bounded, like other ignorable noise
+                return  # RFC 5246 §7.4.1.1: ignored while negotiating; not part of the handshake hash
         else:
             msg = decode_message(msg_type, body)
             if isinstance(msg, KeyUpdate):
@@ -449,12 +453,16 @@ class Connection:
         if not block:
             self._outgoing.append(self._records.encode(_APPLICATION_DATA, data))
             return
+        self._write_padded(ContentType.APPLICATION_DATA, data)
+
+    def _write_padded(self, content_type: ContentType, data: bytes | memoryview) -> None:
         # RFC 8446 §5.4: pad each record to a multiple of the block, within the record limit.
+        block = self._padding_block
         chunk = max(1, self._write_limit - block)
         for start in range(0, max(len(data), 1), chunk):
             piece = data[start : start + chunk]
             padding = (-(len(piece) + 1)) % block
-            self._outgoing.append(self._records.encode(ContentType.APPLICATION_DATA, piece, padding=padding))
+            self._outgoing.append(self._records.encode(content_type, piece, padding=padding))
 
     def _pipeline_failed(self, exc: BaseException) -> None:
         """The error boundary's verdict on ``exc``: a TLSError fails the connection (the caller
@@ -465,6 +473,10 @@ class Connection:
         if self._pending_handshake:
             data = b"".join(self._pending_handshake)
             self._pending_handshake.clear()
+            if self._padding_block and self._phase is _TRAFFIC and self._write_protected:
+                # Post-handshake messages (NewSessionTicket, KeyUpdate, ...) are padded like data (RFC 8446 §5.4).
+                self._write_padded(ContentType.HANDSHAKE, data)
+                return
             self._outgoing.append(self._records.encode(ContentType.HANDSHAKE, data))
 
     # --- error boundary -----------------------------------------------------------------------
@@ -546,6 +558,9 @@ class ClientConnection(Connection):
         self._cache_key = (server_name, port) if server_name and port is not None else None
         if session is None and config.session_cache is not None and self._cache_key is not None:
             session = config.session_cache.get(self._cache_key, config.provider.now())
+            if session is not None and session.session.version == ProtocolVersion.TLS1_3:
+                # RFC 8446 §C.4: a TLS 1.3 ticket is offered once; this connection's tickets replace it.
+                config.session_cache.remove(self._cache_key)
         super().__init__(
             ctx,
             ExpectStart(config=config, server_name=server_name, session=session),
@@ -593,6 +608,26 @@ class ServerConnection(Connection):
             max_handshake_message=config.max_handshake_message_size,
         )
         self._config = config
+
+    def request_client_certificate(self) -> list[Event]:
+        """Ask the client for a certificate after the handshake (RFC 8446 §4.6.2).
+
+        Needs TLS 1.3 and a client that offered post_handshake_auth (else ApiMisuse). The answer
+        arrives as a ``PeerCertificateReceived`` event from ``receive_bytes``.
+        """
+        from handclasp.server.tls13 import request_client_certificate
+
+        self._raise_if_failed()
+        state = self._state
+        if self._phase is not Phase.TRAFFIC or self._we_closed or not isinstance(state, Traffic):
+            raise ApiMisuse("request_client_certificate needs an established, open TLS 1.3 connection")
+        if not self._ctx.post_handshake_auth:
+            # RFC 8446 §4.6.2: servers MUST NOT send a post-handshake CertificateRequest without the extension.
+            raise ApiMisuse("the client did not offer post_handshake_auth")
+        with self._boundary():
+            self._state = request_client_certificate(self._ctx, self._config, state, self)
+            self._flush_handshake()
+        return self._take_events()
 
 
 @functools.lru_cache(maxsize=16)

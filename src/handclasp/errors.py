@@ -124,6 +124,11 @@ class Misbehaviour(enum.Enum):
     BAD_KEY_UPDATE = "bad_key_update_request"
     UNEXPECTED_POST_HANDSHAKE_MESSAGE = "unexpected_post_handshake_message"
     INVALID_TICKET_LIFETIME = "ticket_lifetime_over_seven_days"
+    # pre-shared keys and post-handshake authentication
+    BAD_PSK_BINDER = "bad_psk_binder"
+    SERVER_SELECTED_UNOFFERED_PSK = "server_selected_unoffered_psk"
+    PSK_HASH_MISMATCH = "psk_hash_does_not_match_cipher_suite"
+    EMPTY_POST_HANDSHAKE_CERTIFICATE_REQUEST_CONTEXT = "empty_post_handshake_certificate_request_context"
 
 
 class PeerMisbehaved(TLSError):
@@ -317,6 +322,10 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.BAD_KEY_UPDATE: _A.ILLEGAL_PARAMETER,
     Misbehaviour.UNEXPECTED_POST_HANDSHAKE_MESSAGE: _A.UNEXPECTED_MESSAGE,
     Misbehaviour.INVALID_TICKET_LIFETIME: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.BAD_PSK_BINDER: _A.DECRYPT_ERROR,
+    Misbehaviour.SERVER_SELECTED_UNOFFERED_PSK: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.PSK_HASH_MISMATCH: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.EMPTY_POST_HANDSHAKE_CERTIFICATE_REQUEST_CONTEXT: _A.ILLEGAL_PARAMETER,
 }
 
 INCOMPATIBILITY_ALERTS: dict[Incompatibility, AlertDescription] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from cryptography import x509
+
 from handclasp.negotiated import Negotiated
 from handclasp.wire.enums import HandshakeType
 
@@ -34,6 +36,13 @@ class SessionTicket:
 @dataclass(frozen=True, slots=True)
 class SessionTicketReceived:
     ticket: SessionTicket
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCertificateReceived:
+    """Post-handshake authentication finished (RFC 8446 §4.6.2): the client's verified chain (empty: none sent)."""
+
+    certificates: tuple[x509.Certificate, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,4 +96,12 @@ _RFC_NAMES = {
     "NewSessionTicket13": "NewSessionTicket",
 }
 
-Event = HandshakeComplete | ApplicationData | SessionTicketReceived | CloseNotify | KeyUpdated | HandshakeMessage
+Event = (
+    HandshakeComplete
+    | ApplicationData
+    | SessionTicketReceived
+    | PeerCertificateReceived
+    | CloseNotify
+    | KeyUpdated
+    | HandshakeMessage
+)

@@ -7,7 +7,9 @@ Theory of operation (RFC 8446 §2, §4.1):
     ExpectServerHello + ServerHello --> handshake keys --> client.tls13.ExpectEncryptedExtensions
 
 Rules: the ClientHello bytes are kept raw; the transcript starts only once the
-ServerHello (or HRR) fixes the hash.  This file never touches the record layer
+ServerHello (or HRR) fixes the hash.  A TLS 1.3 ticket or external PSK goes in
+pre_shared_key, last, its binders computed over the truncated hello (and again
+after an HRR, over the new transcript).  This file never touches the record layer
 except through ``Output``.
 """
 
@@ -15,19 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+from cryptography import x509
 
 from handclasp.client.tls12 import start_tls12
 from handclasp.client.tls13 import ExpectEncryptedExtensions, HandshakeKeys
 from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.traffic import PskAccepted
 from handclasp.config import ClientConfig
-from handclasp.crypto.groups import KeyExchange, generate_key_exchange
+from handclasp.crypto.groups import KeyExchange, default_key_share_groups, generate_key_exchange
 from handclasp.crypto.schedule13 import EarlySecret
 from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.crypto.suites12 import TLS12_SUITES, KeyExchangeAlgorithm
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import ApiMisuse, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.sessions.cache import ClientSession
+from handclasp.sessions.psk import PskOffer, bind_offers, external_offer, resumption_offer
 from handclasp.wire.enums import (
     CipherSuite,
     ECPointFormat,
@@ -48,7 +54,9 @@ from handclasp.wire.extensions import (
     KeyShareHelloRetryRequest,
     KeyShareServerHello,
     MaxFragmentLengthExt,
+    OfferedPsks,
     OpaqueExtension,
+    PostHandshakeAuth,
     PskKeyExchangeModes,
     RecordSizeLimit,
     RenegotiationInfo,
@@ -71,6 +79,9 @@ from handclasp.wire.handshake import (
     ServerHello,
 )
 from handclasp.x509.names import normalise_server_name, sni_for
+
+if TYPE_CHECKING:
+    from handclasp.crypto.suites import SuiteParams
 
 CLIENT_HANDSHAKE_TRAFFIC_SECRET = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
 SERVER_HANDSHAKE_TRAFFIC_SECRET = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
@@ -95,6 +106,9 @@ class ExpectStart:
         legacy_version = min(versions[0], ProtocolVersion.TLS1_2)
         ctx.max_offered_version = legacy_version
         offered = self.session if self.session is not None and self.session.session.version in versions else None
+        psks = _psk_offers(config, offered) if offers13 else ()
+        if offered is not None and offered.session.version == ProtocolVersion.TLS1_3:
+            offered = None  # a TLS 1.3 session travels in pre_shared_key, not in the TLS 1.2 fields
         # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id;
         # RFC 5077 §3.4: a ticket goes with a fresh session id, so its echo says "resumed".
         if offered is not None and offered.ticket is None:
@@ -106,7 +120,7 @@ class ExpectStart:
         if offered is not None:
             offered = dataclasses.replace(offered, session_id=session_id)
         shares = (
-            {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups or config.groups[:1]}
+            {group: generate_key_exchange(group, config.provider) for group in config.key_share_groups or default_key_share_groups(config.groups)}
             if offers13
             else {}
         )
@@ -120,9 +134,13 @@ class ExpectStart:
             cipher_suites=suites,
             extensions=_client_extensions(config, name, shares, versions, offered),
         )
+        if psks:
+            hello = bind_offers(hello, psks, prefix=None)
+        ctx.client_config = config
+        ctx.post_handshake_auth = offers13 and config.post_handshake_auth and bool(config.client_certificates)
         raw = out.send(hello)
         return ExpectServerHello(
-            config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None, offered=offered
+            config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None, offered=offered, psks=psks
         )
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
@@ -138,6 +156,7 @@ class ExpectServerHello:
     shares: dict[NamedGroup, KeyExchange]
     retry_suite: CipherSuite | None
     offered: ClientSession | None = None
+    psks: tuple[PskOffer, ...] = ()
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         if isinstance(msg, HelloRetryRequest):
@@ -153,25 +172,28 @@ class ExpectServerHello:
         if self.retry_suite is not None and msg.cipher_suite != self.retry_suite:
             # RFC 8446 §4.1.4: the ServerHello suite must match the HelloRetryRequest's.
             raise PeerMisbehaved(Misbehaviour.HRR_SUITE_CHANGED)
-        if find(msg.extensions, SelectedPsk) is not None:
-            # RFC 8446 §4.2: we offered no PSK, so pre_shared_key is unsolicited.
-            raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, "pre_shared_key")
+        psk = self._selected_psk(msg)
         key_share = find(msg.extensions, KeyShareServerHello)
+        shared: bytes | None = None
         if key_share is None:
-            raise PeerMisbehaved(Misbehaviour.MISSING_KEY_SHARE)
-        exchange = self.shares.get(key_share.server_share.group)
-        if exchange is None:
-            # RFC 8446 §4.2.8: the server's share must be for a group we sent a share for.
-            raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP, key_share.server_share.group.name)
-        shared = exchange.exchange(key_share.server_share.key_exchange)
+            # RFC 8446 §4.2.9: only psk_ke, when we offered it, goes without (EC)DHE.
+            if psk is None or PskKeyExchangeMode.PSK_KE not in self.config.psk_modes:
+                raise PeerMisbehaved(Misbehaviour.MISSING_KEY_SHARE)
+            ctx.group = None
+        else:
+            exchange = self.shares.get(key_share.server_share.group)
+            if exchange is None:
+                # RFC 8446 §4.2.8: the server's share must be for a group we sent a share for.
+                raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_GROUP, key_share.server_share.group.name)
+            shared = exchange.exchange(key_share.server_share.key_exchange)
+            ctx.group = exchange.group
 
         params = TLS13_SUITES[msg.cipher_suite]
         ctx.params = params
-        ctx.group = exchange.group
         if ctx.transcript is None:
             ctx.transcript = Transcript(params.hash_name, self.hello_raw)
         ctx.transcript.update(raw)
-        handshake_secret = EarlySecret(params).handshake(shared)
+        handshake_secret = EarlySecret(params, psk.key if psk is not None else None).handshake(shared)
         th = ctx.transcript.digest()
         client_secret = handshake_secret.client_handshake_traffic_secret(th)
         server_secret = handshake_secret.server_handshake_traffic_secret(th)
@@ -182,8 +204,31 @@ class ExpectServerHello:
             out.send_dummy_change_cipher_spec()
             ctx.sent_dummy_ccs = True
         out.set_write_key(params, client_secret)
-        keys = HandshakeKeys(secret=handshake_secret, client=client_secret, server=server_secret)
+        keys = HandshakeKeys(
+            secret=handshake_secret,
+            client=client_secret,
+            server=server_secret,
+            psk=PskAccepted._issue() if psk is not None else None,
+        )
+        if psk is not None and psk.session is not None:
+            ctx.resumed = True
+            ctx.peer_certificates = tuple(x509.load_der_x509_certificate(der) for der in psk.session.session.peer_certificates)
         return ExpectEncryptedExtensions(config=self.config, hello=self.hello, keys=keys)
+
+    def _selected_psk(self, msg: ServerHello) -> PskOffer | None:
+        selected = find(msg.extensions, SelectedPsk)
+        if selected is None:
+            return None
+        if not self.psks:
+            # RFC 8446 §4.2: we offered no PSK, so pre_shared_key is unsolicited.
+            raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, "pre_shared_key")
+        # RFC 8446 §4.2.11: the index must be one we offered, its hash the suite's (illegal_parameter).
+        if selected.selected_identity >= len(self.psks):
+            raise PeerMisbehaved(Misbehaviour.SERVER_SELECTED_UNOFFERED_PSK)
+        psk = self.psks[selected.selected_identity]
+        if TLS13_SUITES[msg.cipher_suite].hash_name != psk.params.hash_name:
+            raise PeerMisbehaved(Misbehaviour.PSK_HASH_MISMATCH)
+        return psk
 
     def _handle_retry(self, ctx: HandshakeContext, msg: HelloRetryRequest, raw: bytes, out: Output) -> State:
         if self.retry_suite is not None:
@@ -211,6 +256,10 @@ class ExpectServerHello:
         transcript = Transcript.after_hello_retry(params.hash_name, self.hello_raw)
         transcript.update(raw)
         hello = _retry_hello(self.hello, shares, cookie)
+        # RFC 8446 §4.1.4: keep only PSKs with the HRR suite's hash; the binders cover the new transcript.
+        psks = tuple(p for p in self.psks if p.params.hash_name == params.hash_name)
+        if psks:
+            hello = bind_offers(hello, psks, prefix=transcript)
         if self.config.middlebox_compat and not ctx.sent_dummy_ccs:
             out.send_dummy_change_cipher_spec()
             ctx.sent_dummy_ccs = True
@@ -218,7 +267,12 @@ class ExpectServerHello:
         transcript.update(hello_raw)
         ctx.transcript = transcript
         return ExpectServerHello(
-            config=self.config, hello=hello, hello_raw=hello_raw, shares=shares, retry_suite=msg.cipher_suite
+            config=self.config,
+            hello=hello,
+            hello_raw=hello_raw,
+            shares=shares,
+            retry_suite=msg.cipher_suite,
+            psks=psks,
         )
 
     def _check_legacy_version(self, hello: ServerHello) -> ProtocolVersion:
@@ -310,7 +364,9 @@ def _client_extensions(
         exts.append(MaxFragmentLengthExt(code=MaxFragmentLength(config.max_fragment_length.bit_length() - 9)))
     if offers13:
         # psk_dhe_ke lets servers send NewSessionTicket (RFC 8446 §4.2.9).
-        exts.append(PskKeyExchangeModes(modes=(PskKeyExchangeMode.PSK_DHE_KE,)))
+        exts.append(PskKeyExchangeModes(modes=config.psk_modes))
+        if config.post_handshake_auth and config.client_certificates:
+            exts.append(PostHandshakeAuth())  # RFC 8446 §4.2.6
         exts.append(SupportedVersionsClientHello(versions=versions))
         exts.append(_key_share(shares))
     return tuple(exts)
@@ -328,9 +384,34 @@ def _retry_hello(hello: ClientHello, shares: dict[NamedGroup, KeyExchange], cook
     for ext in hello.extensions:
         if isinstance(ext, KeyShareClientHello):
             ext = _key_share(shares)
-        elif isinstance(ext, Cookie):
+        elif isinstance(ext, (Cookie, OfferedPsks)):
             continue
         exts.append(ext)
     if cookie is not None:
         exts.append(cookie)
     return dataclasses.replace(hello, extensions=tuple(exts))
+
+
+def _psk_offers(config: ClientConfig, session: ClientSession | None) -> tuple[PskOffer, ...]:
+    """RFC 8446 §4.2.11: a cached ticket (first), then the external PSK, each for a suite we offer."""
+    offers: list[PskOffer] = []
+    now = config.provider.now()
+    if session is not None and session.session.version == ProtocolVersion.TLS1_3:
+        params = TLS13_SUITES.get(session.session.cipher_suite)
+        same_hash = _suite_with_hash(config, params.hash_name) if params is not None else None
+        offer = resumption_offer(session, same_hash, now) if same_hash is not None else None
+        if offer is not None:
+            offers.append(offer)
+    if config.external_psk is not None:
+        params = _suite_with_hash(config, config.external_psk.hash_name)
+        if params is not None:
+            offers.append(external_offer(config.external_psk, params))
+    return tuple(offers)
+
+
+def _suite_with_hash(config: ClientConfig, hash_name: str) -> SuiteParams | None:
+    for suite in config.cipher_suites:
+        params = TLS13_SUITES.get(suite)
+        if params is not None and params.hash_name == hash_name:
+            return params
+    return None

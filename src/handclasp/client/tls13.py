@@ -6,6 +6,7 @@ Theory of operation:
       -> ExpectCertificateOrCertificateRequest
            [CertificateRequest] -> ExpectCertificate
       -> ExpectCertificateVerify -> ExpectFinished
+    (PSK handshake, RFC 8446 §2.2: ExpectEncryptedExtensions -> ExpectFinished, no certificates)
       -> (send [Certificate, CertificateVerify], Finished) -> common.traffic.Traffic
 
 Rules: every received message is added to the transcript *after* the checks that
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from handclasp.common.context import HandshakeContext, Output, State
-from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
+from handclasp.common.traffic import FinishedVerified, PskAccepted, Traffic, log_application_secrets
 from handclasp.config import ClientConfig
 from handclasp.crypto.schedule13 import HandshakeSecret, finished_verify_data
 from handclasp.crypto.signatures import (
@@ -63,6 +64,7 @@ class HandshakeKeys:
     secret: HandshakeSecret
     client: bytes
     server: bytes
+    psk: PskAccepted | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,9 @@ class ExpectEncryptedExtensions:
         elif fragment is not None:
             out.set_write_record_limit(1 << (8 + fragment.code))
         _transcript(ctx).update(raw)
+        if self.keys.psk is not None:
+            # RFC 8446 §4.3.2, §2.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
+            return ExpectFinished(config=self.config, keys=self.keys, request=None, certificate=None, signature=None)
         return ExpectCertificateOrCertificateRequest(config=self.config, hello=self.hello, keys=self.keys)
 
 
@@ -182,8 +187,8 @@ class ExpectFinished:
     config: ClientConfig
     keys: HandshakeKeys
     request: CertificateRequest13 | None
-    certificate: CertificateVerified
-    signature: SignatureVerified
+    certificate: CertificateVerified | None
+    signature: SignatureVerified | None
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         assert isinstance(msg, Finished)
@@ -219,6 +224,7 @@ class ExpectFinished:
             certificate=self.certificate,
             signature=self.signature,
             finished=finished,
+            psk=self.keys.psk,
         )
 
     def _send_client_certificate(self, ctx: HandshakeContext, request: CertificateRequest13, out: Output) -> None:
@@ -260,6 +266,7 @@ def _negotiated(ctx: HandshakeContext) -> Negotiated:
         server_name=ctx.server_name,
         peer_certificates=ctx.peer_certificates,
         client_certificate_requested=ctx.client_certificate_requested,
+        resumed=ctx.resumed,
         hello_retry=ctx.hello_retry,
     )
 

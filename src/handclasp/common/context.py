@@ -22,6 +22,7 @@ from handclasp.wire.handshake import Message
 from handclasp.wire.handshake12 import Message12
 
 if TYPE_CHECKING:
+    from handclasp.config import ClientConfig
     from handclasp.crypto.schedule13 import MasterSecret
     from handclasp.record.protection12 import Protection12
     from handclasp.sessions.cache import ClientSession
@@ -90,8 +91,14 @@ class HandshakeContext:
     version: ProtocolVersion | None = None  # fixed by ServerHello
     max_offered_version: ProtocolVersion = ProtocolVersion.TLS1_2  # ClientHello.client_version, for RSA premaster
     sent_dummy_ccs: bool = False
+    offered_session: object = None  # TLS 1.2: the ClientSession a client resumed
     master: MasterSecret | None = field(default=None)
     exporter_master_secret: bytes = b""
+    # TLS 1.3 after the handshake: the client's psk_key_exchange_modes (tickets only if offered,
+    # RFC 8446 §4.2.9); post_handshake_auth offered (RFC 8446 §4.2.6); the client's config for it.
+    peer_psk_modes: tuple[int, ...] = ()
+    post_handshake_auth: bool = False
+    client_config: ClientConfig | None = None
     # TLS 1.2 (RFC 5705): the PRF hash, master secret and client_random + server_random.
     exporter12: tuple[str, bytes, bytes] | None = None
 

@@ -32,6 +32,13 @@ class Transcript:
     def update(self, data: bytes) -> None:
         self._hash.update(data)
 
+    def copy(self) -> Transcript:
+        """An independent transcript with the same messages so far."""
+        other = Transcript.__new__(Transcript)
+        other.hash_name = self.hash_name
+        other._hash = self._hash.copy()
+        return other
+
     def digest(self) -> bytes:
         """The hash of everything so far; the transcript stays open."""
         return self._hash.copy().digest()

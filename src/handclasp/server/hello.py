@@ -7,7 +7,10 @@ Theory of operation (RFC 8446 §4.1):
     ExpectClientHello + ClientHello --> server.tls13.send_server_flight -> ExpectClient*
 
 This file makes the RFC-visible decisions (version, suite, group, certificate and
-signature scheme, ALPN); the flight itself is built in ``server/tls13.py``.
+signature scheme, ALPN, and the PSK: RFC 8446 §4.2.9-§4.2.11, the first identity that
+opens, matches and is fresh, whose binder must then verify); the flight itself is
+built in ``server/tls13.py``.  With psk_dhe_ke the group (and any HRR) is settled
+before a ticket is looked up, so a single-use ticket survives the retry.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.server.tls12 import start_tls12_server
-from handclasp.server.tls13 import FlightPlan, send_server_flight
+from handclasp.server.tls13 import FlightPlan, ServerPsk, send_server_flight
+from handclasp.sessions.psk import binder_matches, truncated_hello
+from handclasp.sessions.store import Session
 from handclasp.tools.certs import CertifiedKey
-from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
+from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
@@ -35,6 +40,8 @@ from handclasp.wire.extensions import (
     KeyShareEntry,
     KeyShareHelloRetryRequest,
     OfferedPsks,
+    PostHandshakeAuth,
+    PskIdentity,
     PskKeyExchangeModes,
     ServerNameList,
     SignatureAlgorithms,
@@ -82,13 +89,18 @@ class ExpectClientHello:
         suite = _select_suite(config, hello.cipher_suites)
         groups = find(hello.extensions, SupportedGroups)
         shares = find(hello.extensions, KeyShareClientHello)
-        # RFC 8446 §9.2: without a PSK, key_share and supported_groups are mandatory.
+        offer = find(hello.extensions, OfferedPsks)
+        if groups is None and shares is None and offer is not None:
+            # RFC 8446 §9.2: a psk_ke-only hello may leave out both; then only a PSK can succeed.
+            groups, shares = SupportedGroups(groups=()), KeyShareClientHello(client_shares=())
+        # RFC 8446 §9.2: without a PSK, key_share and supported_groups are mandatory (and go together).
         if groups is None:
             raise PeerMisbehaved(Misbehaviour.MISSING_SUPPORTED_GROUPS)
         if shares is None:
             raise PeerMisbehaved(Misbehaviour.MISSING_KEY_SHARE)
         algorithms = find(hello.extensions, SignatureAlgorithms)
-        if algorithms is None:
+        # RFC 8446 §9.2: signature_algorithms is required for certificate-based authentication.
+        if algorithms is None and offer is None:
             raise PeerMisbehaved(Misbehaviour.MISSING_SIGNATURE_ALGORITHMS)
         for share in shares.client_shares:
             # RFC 8446 §4.2.8: each share's group must be in supported_groups.
@@ -97,26 +109,67 @@ class ExpectClientHello:
         if self.retry is not None:
             self._check_retry(hello, suite, shares)
         # RFC 8446 §4.2.9: a pre_shared_key offer without psk_key_exchange_modes is missing_extension.
-        if find(hello.extensions, OfferedPsks) is not None and find(hello.extensions, PskKeyExchangeModes) is None:
+        modes = find(hello.extensions, PskKeyExchangeModes)
+        if offer is not None and modes is None:
             raise PeerMisbehaved(Misbehaviour.MISSING_PSK_KEY_EXCHANGE_MODES)
-
-        group, chosen = _select_group(config, groups.groups, shares.client_shares)
-        if chosen is None:
-            return self._send_retry(ctx, hello, raw, suite, group, out)
-
+        ctx.peer_psk_modes = tuple(modes.modes) if modes is not None else ()
+        ctx.post_handshake_auth = find(hello.extensions, PostHandshakeAuth) is not None
         sni = find(hello.extensions, ServerNameList)
         ctx.server_name = sni.host_name.lower() if sni is not None else None
-        certified, scheme = _select_certificate(config, ctx.server_name, algorithms.schemes)
+        dhe_ok, ke_ok = (
+            PskKeyExchangeMode.PSK_DHE_KE in ctx.peer_psk_modes and PskKeyExchangeMode.PSK_DHE_KE in config.psk_modes,
+            PskKeyExchangeMode.PSK_KE in ctx.peer_psk_modes and PskKeyExchangeMode.PSK_KE in config.psk_modes,
+        )
+        psk: ServerPsk | None = None
+        chosen: KeyShareEntry | None = None
+        if offer is not None and ke_ok and not dhe_ok:
+            psk = self._select_psk(ctx, hello, raw, offer, suite, dhe=False)
+        if psk is None:
+            group, chosen = _select_group(config, groups.groups, shares.client_shares)
+            if chosen is None:
+                return self._send_retry(ctx, hello, raw, suite, group, out)
+            if offer is not None and dhe_ok:
+                psk = self._select_psk(ctx, hello, raw, offer, suite, dhe=True)
+
+        certified: CertifiedKey | None = None
+        scheme: SignatureScheme | None = None
+        if psk is None:
+            if algorithms is None:
+                raise PeerMisbehaved(Misbehaviour.MISSING_SIGNATURE_ALGORITHMS)
+            certified, scheme = _select_certificate(config, ctx.server_name, algorithms.schemes)
         ctx.alpn_protocol = _select_alpn(config, find(hello.extensions, ApplicationLayerProtocolNegotiation))
         plan = FlightPlan(
             hello=hello,
             hello_raw=raw,
-            suite=suite,
+            suite=psk.suite if psk is not None else suite,
             share=chosen,
             certified=certified,
             scheme=scheme,
+            psk=psk,
         )
         return send_server_flight(ctx, config, plan, out)
+
+    def _select_psk(
+        self, ctx: HandshakeContext, hello: ClientHello, raw: bytes, offer: OfferedPsks, suite: CipherSuite, *, dhe: bool
+    ) -> ServerPsk | None:
+        """RFC 8446 §4.2.11: the first acceptable identity; its binder must verify (else decrypt_error)."""
+        config = self.config
+        now = ctx.provider.now()
+        for index, identity in enumerate(offer.identities):
+            found = _find_psk(config, ctx.server_name, identity, now)
+            if found is None:
+                continue
+            key, hash_name, session = found
+            chosen = _suite_for_hash(config, hello.cipher_suites, suite, hash_name, fixed=self.retry is not None)
+            if chosen is None:
+                continue
+            params = TLS13_SUITES[chosen]
+            # RFC 8446 §4.2.11.2: the binder covers the ClientHello up to the binders (and any HRR before it).
+            truncated = truncated_hello(raw, offer)
+            if not binder_matches(params, key, session is None, ctx.transcript, truncated, offer.binders[index]):
+                raise PeerMisbehaved(Misbehaviour.BAD_PSK_BINDER)
+            return ServerPsk(index=index, key=key, suite=chosen, session=session, dhe=dhe)
+        return None
 
     def _check_retry(self, hello: ClientHello, suite: CipherSuite, shares: KeyShareClientHello) -> None:
         retry = self.retry
@@ -235,3 +288,52 @@ def _select_alpn(config: ServerConfig, offer: ApplicationLayerProtocolNegotiatio
             return proto
     # RFC 7301 §3.2: no overlap is a fatal no_application_protocol.
     raise PeerIncompatible(Incompatibility.NO_APPLICATION_PROTOCOL)
+
+
+def _find_psk(
+    config: ServerConfig, server_name: str | None, identity: PskIdentity, now: float
+) -> tuple[bytes, str, Session | None] | None:
+    """``(key, hash_name, session)`` for an external identity or a usable ticket; None to skip it."""
+    for external in config.external_psks:
+        if external.identity == identity.identity:
+            return external.key, external.hash_name, None
+    session = _open_ticket(config, identity.identity, now)
+    if session is None or session.version != ProtocolVersion.TLS1_3:
+        return None
+    params = TLS13_SUITES.get(session.cipher_suite)
+    # RFC 8446 §4.2.11: the server name must match the original handshake's (and the suite's hash).
+    if params is None or session.server_name != server_name:
+        return None
+    # A session without a client certificate cannot stand in for a handshake that requires one.
+    if config.client_auth == "require" and not session.peer_certificates:
+        return None
+    # RFC 8446 §4.2.11.1, §8.3: the client's view of the ticket age must be close to ours.
+    client_age = ((identity.obfuscated_ticket_age - session.ticket_age_add) % 2**32) / 1000
+    if abs(client_age - (now - session.created_at)) > config.max_ticket_age_skew:
+        return None
+    return session.master_secret, params.hash_name, session
+
+
+def _open_ticket(config: ServerConfig, ticket: bytes, now: float) -> Session | None:
+    if config.tls13_ticket_mode == "stateful":
+        # Single use: a stored ticket is taken out of the store (RFC 8446 §8.1).
+        return config.session_store.take(ticket, now) if config.session_store is not None else None
+    if config.ticket_keys is None:
+        return None
+    opened = config.ticket_keys.open(ticket, now)
+    return opened[0] if opened is not None else None
+
+
+def _suite_for_hash(
+    config: ServerConfig, offered: tuple[CipherSuite, ...], suite: CipherSuite, hash_name: str, *, fixed: bool
+) -> CipherSuite | None:
+    """The selected suite if its hash fits the PSK, else (before any HRR) another offered one that does."""
+    if TLS13_SUITES[suite].hash_name == hash_name:
+        return suite
+    if fixed:
+        return None
+    for candidate in config.cipher_suites:
+        params = TLS13_SUITES.get(candidate)
+        if params is not None and candidate in offered and params.hash_name == hash_name:
+            return candidate
+    return None

@@ -5,7 +5,10 @@ Theory of operation:
     send_server_flight: ServerHello [CCS] {EncryptedExtensions [CertificateRequest]
                         Certificate CertificateVerify Finished}
       -> ExpectClientCertificate -> ExpectClientCertificateVerify   (when client auth is on)
-      -> ExpectClientFinished -> common.traffic.Traffic
+      -> ExpectClientFinished -> [NewSessionTicket x tls13_tickets] -> common.traffic.Traffic
+    PSK handshake (RFC 8446 §2.2): ServerHello(+pre_shared_key) {EncryptedExtensions Finished}
+    request_client_certificate (RFC 8446 §4.6.2): Traffic -> CertificateRequest
+      -> ExpectPostHandshakeCertificate -> [..CertificateVerify] -> ..Finished -> Traffic
 
 Rules: the server's whole first flight leaves in one ``receive_bytes`` call
 (coalesced into as few records as the keys allow); the client's Finished is
@@ -15,20 +18,31 @@ checked against the transcript up to its CertificateVerify.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
 from handclasp.config import ServerConfig
 from handclasp.crypto.groups import server_key_exchange
-from handclasp.crypto.schedule13 import EarlySecret, MasterSecret, finished_verify_data
+from handclasp.crypto.schedule13 import EarlySecret, MasterSecret, finished_verify_data, resumption_psk
 from handclasp.crypto.signatures import SignatureVerified, certificate_verify_content, sign, verify
-from handclasp.crypto.suites import TLS13_SUITES
+from handclasp.crypto.suites import TLS13_SUITES, SuiteParams
 from handclasp.crypto.transcript import Transcript
-from handclasp.errors import CertificateProblem, CertificateVerifyError, Misbehaviour, PeerMisbehaved
-from handclasp.events import HandshakeComplete
+from handclasp.errors import (
+    ApiMisuse,
+    CertificateProblem,
+    CertificateVerifyError,
+    Misbehaviour,
+    PeerMisbehaved,
+)
+from handclasp.events import HandshakeComplete, PeerCertificateReceived
 from handclasp.negotiated import Negotiated
+from handclasp.sessions.psk import fork_transcript
+from handclasp.sessions.store import Session
 from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import CipherSuite, ProtocolVersion, SignatureScheme
 from handclasp.wire.extensions import (
@@ -39,6 +53,7 @@ from handclasp.wire.extensions import (
     MaxFragmentLengthExt,
     OpaqueExtension,
     RecordSizeLimit,
+    SelectedPsk,
     ServerNameAck,
     ServerNameList,
     SignatureAlgorithms,
@@ -53,13 +68,27 @@ from handclasp.wire.handshake import (
     ClientHello,
     EncryptedExtensions,
     Finished,
+    KeyUpdate,
     Message,
+    NewSessionTicket13,
     ServerHello,
 )
-from handclasp.x509.verify import CertificateVerified
+from handclasp.x509.trust import load_roots
+from handclasp.x509.verify import CertificateVerified, ClientCertVerifier, WebPkiClientVerifier
 
 CLIENT_HANDSHAKE_TRAFFIC_SECRET = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
 SERVER_HANDSHAKE_TRAFFIC_SECRET = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPsk:
+    """The PSK the server selected (its binder already checked)."""
+
+    index: int
+    key: bytes = field(repr=False)
+    suite: CipherSuite
+    session: Session | None  # None for an external PSK
+    dhe: bool  # psk_dhe_ke (True) or psk_ke
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +98,10 @@ class FlightPlan:
     hello: ClientHello
     hello_raw: bytes
     suite: CipherSuite
-    share: KeyShareEntry
-    certified: CertifiedKey
-    scheme: SignatureScheme
+    share: KeyShareEntry | None
+    certified: CertifiedKey | None
+    scheme: SignatureScheme | None
+    psk: ServerPsk | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +114,25 @@ class ClientSecrets:
 def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: FlightPlan, out: Output) -> State:
     params = TLS13_SUITES[plan.suite]
     ctx.params = params
-    ctx.group = plan.share.group
+    ctx.group = plan.share.group if plan.share is not None else None
     ctx.signature_scheme = plan.scheme
-    server_share, shared = server_key_exchange(plan.share.group, plan.share.key_exchange, config.provider)
+    # The order of RFC 8448's trace, so our ServerHello can be checked against it byte for byte.
+    extensions: list[Extension | OpaqueExtension] = []
+    shared: bytes | None = None
+    if plan.share is not None:
+        server_share, shared = server_key_exchange(plan.share.group, plan.share.key_exchange, config.provider)
+        extensions.append(KeyShareServerHello(server_share=KeyShareEntry(group=plan.share.group, key_exchange=server_share)))
+    extensions.append(SupportedVersionsServerHello(selected_version=ProtocolVersion.TLS1_3))
+    if plan.psk is not None:
+        extensions.append(SelectedPsk(selected_identity=plan.psk.index))
+        ctx.resumed = plan.psk.session is not None
+        if plan.psk.session is not None:
+            ctx.peer_certificates = tuple(x509.load_der_x509_certificate(der) for der in plan.psk.session.peer_certificates)
     hello = ServerHello(
         random=config.provider.random(32),
         legacy_session_id_echo=plan.hello.legacy_session_id,
         cipher_suite=plan.suite,
-        # The order of RFC 8448's trace, so our ServerHello can be checked against it byte for byte.
-        extensions=(
-            KeyShareServerHello(server_share=KeyShareEntry(group=plan.share.group, key_exchange=server_share)),
-            SupportedVersionsServerHello(selected_version=ProtocolVersion.TLS1_3),
-        ),
+        extensions=tuple(extensions),
     )
     if ctx.transcript is None:
         ctx.transcript = Transcript(params.hash_name, plan.hello_raw)
@@ -104,7 +141,7 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
     transcript = ctx.transcript
     transcript.update(out.send(hello))
 
-    handshake_secret = EarlySecret(params).handshake(shared)
+    handshake_secret = EarlySecret(params, plan.psk.key if plan.psk is not None else None).handshake(shared)
     th = transcript.digest()
     client_hs = handshake_secret.client_handshake_traffic_secret(th)
     server_hs = handshake_secret.server_handshake_traffic_secret(th)
@@ -117,17 +154,22 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
     out.set_write_key(params, server_hs)
 
     transcript.update(out.send(EncryptedExtensions(extensions=_encrypted_extensions(ctx, plan.hello, out))))
-    if config.client_auth != "none":
+    # RFC 8446 §4.3.2, §2.2: with a PSK, no CertificateRequest, Certificate or CertificateVerify.
+    request_certificate = config.client_auth != "none" and plan.psk is None
+    if request_certificate:
         ctx.client_certificate_requested = True
         request = CertificateRequest13(
             certificate_request_context=b"",
             extensions=(SignatureAlgorithms(schemes=config.signature_schemes),),
         )
         transcript.update(out.send(request))
-    entries = tuple(CertificateEntry(cert_data=der) for der in plan.certified.chain_der)
-    transcript.update(out.send(Certificate13(certificate_request_context=b"", certificate_list=entries)))
-    signature = sign(plan.scheme, plan.certified.private_key, certificate_verify_content(True, transcript.digest()))
-    transcript.update(out.send(CertificateVerify(algorithm=plan.scheme, signature=signature)))
+    if plan.psk is None:
+        assert plan.certified is not None and plan.scheme is not None
+        entries = tuple(CertificateEntry(cert_data=der) for der in plan.certified.chain_der)
+        transcript.update(out.send(Certificate13(certificate_request_context=b"", certificate_list=entries)))
+        content = certificate_verify_content(True, transcript.digest())
+        signature = sign(plan.scheme, plan.certified.private_key, content)
+        transcript.update(out.send(CertificateVerify(algorithm=plan.scheme, signature=signature)))
     verify_data = finished_verify_data(params, server_hs, transcript.digest())
     transcript.update(out.send(Finished(verify_data=verify_data)))
 
@@ -140,7 +182,7 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
     out.set_write_key(params, server_app)
     out.set_read_key(params, client_hs)
     secrets = ClientSecrets(handshake=client_hs, application=client_app, master=master)
-    if config.client_auth != "none":
+    if request_certificate:
         return ExpectClientCertificate(config=config, secrets=secrets, server_app=server_app)
     return ExpectClientFinished(config=config, secrets=secrets, server_app=server_app, client_proof=None)
 
@@ -260,10 +302,12 @@ class ExpectClientFinished:
                     server_name=ctx.server_name,
                     peer_certificates=ctx.peer_certificates,
                     client_certificate_requested=ctx.client_certificate_requested,
+                    resumed=ctx.resumed,
                     hello_retry=ctx.hello_retry,
                 )
             )
         )
+        _send_tickets(ctx, self.config, params, resumption, out)
         return Traffic.for_server(
             params=params,
             read_secret=self.secrets.application,
@@ -272,3 +316,148 @@ class ExpectClientFinished:
             client_proof=self.client_proof,
             finished=finished,
         )
+
+
+def _send_tickets(ctx: HandshakeContext, config: ServerConfig, params: SuiteParams, resumption: bytes, out: Output) -> None:
+    """RFC 8446 §4.6.1: NewSessionTickets carrying the resumption PSK, sealed or stored by ticket id."""
+    # RFC 8446 §4.2.9: no tickets for a client that sent no psk_key_exchange_modes.
+    if not ctx.peer_psk_modes or config.tls13_tickets == 0:
+        return
+    stateful = config.tls13_ticket_mode == "stateful"
+    keys, store = config.ticket_keys, config.session_store
+    if (stateful and store is None) or (not stateful and keys is None):
+        return
+    now = ctx.provider.now()
+    lifetime = config.session_lifetime if keys is None or stateful else min(config.session_lifetime, keys.lifetime)
+    certificates = tuple(cert.public_bytes(Encoding.DER) for cert in ctx.peer_certificates)
+    for index in range(config.tls13_tickets):
+        nonce = index.to_bytes(1, "big")
+        age_add = int.from_bytes(ctx.provider.random(4), "big")
+        session = Session(
+            version=ProtocolVersion.TLS1_3,
+            cipher_suite=params.suite,
+            master_secret=resumption_psk(params, resumption, nonce),
+            extended_master_secret=False,
+            server_name=ctx.server_name,
+            alpn_protocol=ctx.alpn_protocol,
+            peer_certificates=certificates,
+            created_at=now,
+            lifetime=lifetime,
+            ticket_age_add=age_add,
+        )
+        if stateful:
+            assert store is not None
+            ticket = ctx.provider.random(TICKET_ID_LENGTH)
+            store.put(ticket, session)
+        else:
+            assert keys is not None
+            try:
+                ticket = keys.seal(session, now)
+            except ValueError:
+                return  # too large a ticket (a very long client chain): issue none
+        out.send(NewSessionTicket13(ticket_lifetime=lifetime, ticket_age_add=age_add, ticket_nonce=nonce, ticket=ticket))
+
+
+def request_client_certificate(ctx: HandshakeContext, config: ServerConfig, traffic: Traffic, out: Output) -> State:
+    """RFC 8446 §4.6.2: send a CertificateRequest with a fresh, non-empty context."""
+    verifier = _post_handshake_verifier(config)
+    context = ctx.provider.random(16)
+    request = CertificateRequest13(
+        certificate_request_context=context,
+        extensions=(SignatureAlgorithms(schemes=config.signature_schemes),),
+    )
+    assert ctx.transcript is not None
+    transcript = fork_transcript(ctx.transcript)  # ClientHello ... client Finished
+    transcript.update(out.send(request))
+    return ExpectPostHandshakeCertificate(
+        config=config, verifier=verifier, traffic=traffic, context=context, transcript=transcript
+    )
+
+
+def _post_handshake_verifier(config: ServerConfig) -> ClientCertVerifier:
+    verifier = config.resolved_client_verifier
+    if verifier is not None:
+        return verifier
+    if config.client_cafile is None and config.client_cadata is None:
+        raise ApiMisuse("post-handshake authentication needs client_cafile, client_cadata or client_verifier")
+    return WebPkiClientVerifier(load_roots(config.client_cafile, config.client_cadata))
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectPostHandshakeCertificate:
+    expects: ClassVar[tuple[type, ...]] = (Certificate13, KeyUpdate)
+    config: ServerConfig
+    verifier: ClientCertVerifier
+    traffic: Traffic
+    context: bytes
+    transcript: Transcript
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        if isinstance(msg, KeyUpdate):
+            return replace(self, traffic=_key_update(self.traffic, ctx, msg, raw, out))
+        assert isinstance(msg, Certificate13)
+        # RFC 8446 §4.4.2: the context echoes the CertificateRequest's.
+        if not hmac.compare_digest(msg.certificate_request_context, self.context):
+            raise PeerMisbehaved(Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT, "context does not match")
+        if not msg.certificate_list:
+            if self.config.client_auth == "require":
+                raise CertificateVerifyError(CertificateProblem.REQUIRED, "client sent no certificate")
+            self.transcript.update(raw)
+            return ExpectPostHandshakeFinished(traffic=self.traffic, transcript=self.transcript, certificate=None)
+        for entry in msg.certificate_list:
+            if entry.extensions:
+                raise PeerMisbehaved(Misbehaviour.UNSOLICITED_EXTENSION, entry.extensions[0].extension_type.name)
+        verified = self.verifier.verify_client([entry.cert_data for entry in msg.certificate_list], ctx.provider.now())
+        self.transcript.update(raw)
+        return ExpectPostHandshakeCertificateVerify(
+            config=self.config, traffic=self.traffic, transcript=self.transcript, certificate=verified
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectPostHandshakeCertificateVerify:
+    expects: ClassVar[tuple[type, ...]] = (CertificateVerify,)
+    config: ServerConfig
+    traffic: Traffic
+    transcript: Transcript
+    certificate: CertificateVerified
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, CertificateVerify)
+        # RFC 8446 §4.4.3: the scheme must be one from our CertificateRequest.
+        if msg.algorithm not in self.config.signature_schemes:
+            raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, msg.algorithm.name)
+        content = certificate_verify_content(False, self.transcript.digest())
+        verify(msg.algorithm, self.certificate.chain[0].public_key(), content, msg.signature)
+        self.transcript.update(raw)
+        return ExpectPostHandshakeFinished(traffic=self.traffic, transcript=self.transcript, certificate=self.certificate)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectPostHandshakeFinished:
+    expects: ClassVar[tuple[type, ...]] = (Finished,)
+    traffic: Traffic
+    transcript: Transcript
+    certificate: CertificateVerified | None
+
+    def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
+        assert isinstance(msg, Finished)
+        # RFC 8446 §4.4.4: keyed with client_application_traffic_secret_N; a mismatch is decrypt_error.
+        expected = finished_verify_data(self.traffic.params, self.traffic.read_secret, self.transcript.digest())
+        if not hmac.compare_digest(expected, msg.verify_data):
+            raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
+        chain = self.certificate.chain if self.certificate is not None else ()
+        if chain:
+            ctx.peer_certificates = chain
+        out.emit(PeerCertificateReceived(chain))
+        return self.traffic
+
+
+def _key_update(traffic: Traffic, ctx: HandshakeContext, msg: KeyUpdate, raw: bytes, out: Output) -> Traffic:
+    state = traffic.handle(ctx, msg, raw, out)
+    assert isinstance(state, Traffic)
+    return state
+
+
+TICKET_ID_LENGTH = 32
+
