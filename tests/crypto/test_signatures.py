@@ -120,7 +120,7 @@ def test_scheme_key_mismatch(
     assert excinfo.value.reason is Misbehaviour.SIGNATURE_SCHEME_KEY_MISMATCH
 
 
-@pytest.mark.parametrize("scheme", [S.RSA_PKCS1_SHA1, S.ECDSA_SHA1, S.MLDSA65, SignatureScheme(0x0A0A)])
+@pytest.mark.parametrize("scheme", [S.RSA_PKCS1_SHA1, S.ECDSA_SHA1, SignatureScheme(0x0A0A)])  # ML-DSA: test_mldsa.py
 def test_unimplemented_schemes_are_refused(scheme: SignatureScheme, keys: dict[str, PrivateKeyTypes]) -> None:
     with pytest.raises(PeerMisbehaved) as excinfo:
         verify(scheme, keys["rsa2048"].public_key(), b"x", b"y")

@@ -1,4 +1,4 @@
-"""The ``handclasp`` command: ``demo``, ``serve`` and ``connect``.
+"""The ``handclasp`` command: ``demo``, ``serve``, ``connect`` and ``cert``.
 
 Errors end as one line on stderr (``handclasp: error: ...``) and a non-zero exit
 status: 1 for TLS and network errors, 2 for usage errors, never a traceback
@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from handclasp.cli import connect, demo, serve
+from handclasp.cli import cert, connect, demo, serve
 from handclasp.cli.output import CommandError, UsageError, error_message
 from handclasp.errors import HandclaspError
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(subparsers)
     serve.add_parser(subparsers)
     connect.add_parser(subparsers)
+    cert.add_parser(subparsers)
     return parser
 
 

@@ -137,7 +137,10 @@ def key_description(key: object) -> str:
         return "Ed448"
     if isinstance(key, dsa.DSAPublicKey):
         return f"DSA {key.key_size}"
-    return type(key).__name__
+    name = type(key).__name__  # e.g. MLDSA65PublicKey: ML-DSA keys have no common base class to test
+    if name.upper().startswith("MLDSA"):
+        return "ML-DSA-" + "".join(ch for ch in name if ch.isdigit())
+    return name
 
 
 def error_message(exc: BaseException) -> str:

@@ -6,13 +6,20 @@ Rules of this file:
 - A scheme that does not fit the key is ``SIGNATURE_SCHEME_KEY_MISMATCH``
   (TLS 1.3 binds the ECDSA curve to the scheme, RFC 8446 §4.2.3); a bad
   signature is ``BAD_SIGNATURE`` (decrypt_error, RFC 8446 §4.4.3); a scheme this
-  module does not implement (SHA-1, ML-DSA, unknown) is ``UNOFFERED_SIGNATURE_SCHEME``
-  since it is never offered.
+  module does not implement (SHA-1, unknown; ML-DSA when the ``cryptography``
+  backend lacks it) is ``UNOFFERED_SIGNATURE_SCHEME`` since it is never offered.
 - RSA keys under 2048 bits are refused for verification
   (``PeerIncompatible(UNSUPPORTED_CERTIFICATE)``).
 - RSA PKCS#1 v1.5 is here for certificate signatures and TLS 1.2; it MUST NOT be
   used for a TLS 1.3 CertificateVerify (RFC 8446 §4.2.3), so ``schemes_for_key``
   never lists it. The caller checks the peer's scheme against what it offered.
+- ML-DSA (draft-ietf-tls-mldsa-06; FIPS 204) is TLS 1.3 only: pure ML-DSA over the
+  CertificateVerify content with an empty FIPS 204 context (§3.2). Each parameter set
+  is one row of ``_MLDSA_KEYS``, so a codepoint change is a one-line change in
+  ``wire/enums.py``. It is offered by default (last, after the classical schemes)
+  when the backend has ML-DSA: six bytes in signature_algorithms, used only when
+  the peer's certificate is ML-DSA, and ``cryptography.x509.verification`` verifies
+  ML-DSA chains. Go 1.27 and Chromium 156 offer it by default too.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from __future__ import annotations
 from typing import Final
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.backends.openssl.backend import backend as _backend
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
@@ -56,6 +64,9 @@ def sign(scheme: SignatureScheme, private_key: PrivateKeyTypes, data: bytes, *, 
         return private_key.sign(data, _rsa_padding(scheme), _HASHES[scheme])
     if isinstance(private_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return private_key.sign(data)
+    if isinstance(private_key, _MLDSA_PRIVATE):
+        # draft-ietf-tls-mldsa-06 §3.2: ML-DSA.Sign (FIPS 204 Algorithm 2), ctx MUST be empty.
+        return private_key.sign(data, _MLDSA_CONTEXT)
     raise ValueError(f"{type(private_key).__name__} cannot sign")  # unreachable: is_compatible said yes
 
 
@@ -67,6 +78,9 @@ def verify(
         raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, scheme.name)
     # RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 never signs TLS 1.3 handshake messages.
     if not tls12 and _RSA_PADDING_KIND.get(scheme) == "pkcs1":
+        raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, scheme.name)
+    # draft-ietf-tls-mldsa-06 §3: the ML-DSA codepoints are defined for TLS 1.3 only; never offered in 1.2.
+    if tls12 and scheme in _MLDSA_KEYS:
         raise PeerMisbehaved(Misbehaviour.UNOFFERED_SIGNATURE_SCHEME, scheme.name)
     if not is_compatible(scheme, public_key, tls12=tls12):
         raise PeerMisbehaved(Misbehaviour.SIGNATURE_SCHEME_KEY_MISMATCH, scheme.name)
@@ -81,6 +95,9 @@ def verify(
             public_key.verify(signature, data, _rsa_padding(scheme), _HASHES[scheme])
         elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(signature, data)
+        elif isinstance(public_key, _MLDSA_PUBLIC):
+            # draft-ietf-tls-mldsa-06 §3.2: ML-DSA.Verify (FIPS 204 Algorithm 3), ctx MUST be empty.
+            public_key.verify(signature, data, _MLDSA_CONTEXT)
         else:  # unreachable: is_compatible said yes
             raise PeerMisbehaved(Misbehaviour.SIGNATURE_SCHEME_KEY_MISMATCH, scheme.name)
     except (InvalidSignature, ValueError):
@@ -103,6 +120,9 @@ def schemes_for_key(key: PrivateKeyTypes | PublicKeyTypes) -> tuple[SignatureSch
         return (SignatureScheme.ED25519,)
     if isinstance(key, ed448.Ed448PrivateKey | ed448.Ed448PublicKey):
         return (SignatureScheme.ED448,)
+    for scheme, (private_class, public_class) in _MLDSA_KEYS.items():
+        if isinstance(key, private_class | public_class):
+            return (scheme,) if scheme in _IMPLEMENTED else ()
     return ()
 
 
@@ -113,7 +133,8 @@ def schemes_for_key12(key: PrivateKeyTypes | PublicKeyTypes) -> tuple[SignatureS
         return tuple(dict.fromkeys(s for s in (own, *_ECDSA_CURVE) if s is not None))
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return (*_RSAE_SCHEMES, *_PKCS1_SCHEMES) if key.key_size >= MINIMUM_RSA_BITS else ()
-    return schemes_for_key(key)
+    # draft-ietf-tls-mldsa-06 §3: ML-DSA codepoints are for TLS 1.3 only.
+    return tuple(scheme for scheme in schemes_for_key(key) if scheme not in _MLDSA_KEYS)
 
 
 def is_compatible(scheme: SignatureScheme, key: PrivateKeyTypes | PublicKeyTypes, *, tls12: bool = False) -> bool:
@@ -128,6 +149,8 @@ def is_compatible(scheme: SignatureScheme, key: PrivateKeyTypes | PublicKeyTypes
         return isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey)
     if scheme == SignatureScheme.ED448:
         return isinstance(key, ed448.Ed448PrivateKey | ed448.Ed448PublicKey)
+    if scheme in _MLDSA_KEYS:  # TLS 1.3 only (draft-ietf-tls-mldsa-06 §3); the key's parameter set must match
+        return not tls12 and isinstance(key, _MLDSA_KEYS[scheme][0] | _MLDSA_KEYS[scheme][1])
     return False
 
 
@@ -201,8 +224,20 @@ _PKCS1_SCHEMES: tuple[SignatureScheme, ...] = (
     _S.RSA_PKCS1_SHA512,
 )
 
+# ML-DSA: one row per parameter set (draft-ietf-tls-mldsa-06 Table 1; the codepoints live in wire/enums.py).
+_MLDSA_KEYS: dict[SignatureScheme, tuple[type, type]] = {
+    _S.MLDSA44: (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
+    _S.MLDSA65: (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),
+    _S.MLDSA87: (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey),
+}
+_MLDSA_PRIVATE = (mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey)
+_MLDSA_PUBLIC = (mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey)
+_MLDSA_CONTEXT = b""  # FIPS 204 ctx, not the RFC 8446 §4.4.3 context string
+MLDSA_AVAILABLE: bool = _backend.mldsa_supported()
+_MLDSA_SCHEMES: tuple[SignatureScheme, ...] = tuple(_MLDSA_KEYS) if MLDSA_AVAILABLE else ()
+
 _IMPLEMENTED: frozenset[SignatureScheme] = frozenset(
-    (*_HASHES, SignatureScheme.ED25519, SignatureScheme.ED448)
+    (*_HASHES, SignatureScheme.ED25519, SignatureScheme.ED448, *_MLDSA_SCHEMES)
 )
 
 # Offered in signature_algorithms: the schemes usable in a TLS 1.3 CertificateVerify.
@@ -218,6 +253,7 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     _S.RSA_PSS_PSS_SHA256,
     _S.RSA_PSS_PSS_SHA384,
     _S.RSA_PSS_PSS_SHA512,
+    *_MLDSA_SCHEMES,  # last: classical certificates (smaller handshakes) stay preferred
 )
 # Offered in signature_algorithms_cert: adds PKCS#1 v1.5, which certificates still use.
 DEFAULT_SIGNATURE_SCHEMES_CERT: tuple[SignatureScheme, ...] = (

@@ -26,7 +26,7 @@ from typing import Literal, get_args
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     PrivateKeyTypes,
@@ -46,7 +46,18 @@ __all__ = [
 ]
 
 KeyType = Literal[
-    "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa2048", "rsa3072", "rsa4096", "rsa-pss", "ed25519", "ed448"
+    "ecdsa-p256",
+    "ecdsa-p384",
+    "ecdsa-p521",
+    "rsa2048",
+    "rsa3072",
+    "rsa4096",
+    "rsa-pss",
+    "ed25519",
+    "ed448",
+    "mldsa44",
+    "mldsa65",
+    "mldsa87",
 ]
 KEY_TYPES: tuple[KeyType, ...] = get_args(KeyType)
 
@@ -216,6 +227,8 @@ def generate_private_key(key_type: KeyType) -> CertificateIssuerPrivateKeyTypes:
         return ed25519.Ed25519PrivateKey.generate()
     if key_type == "ed448":
         return ed448.Ed448PrivateKey.generate()
+    if key_type in _MLDSA_KEYS:
+        return _MLDSA_KEYS[key_type].generate()
     raise ValueError(f"unknown key type {key_type!r}; known: {', '.join(KEY_TYPES)}")
 
 
@@ -319,8 +332,8 @@ def _aki(issuer_public_key: object) -> x509.AuthorityKeyIdentifier:
 def _sign(
     builder: x509.CertificateBuilder, key: CertificateIssuerPrivateKeyTypes, key_type: KeyType
 ) -> x509.Certificate:
-    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
-        return builder.sign(key, None)
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey, *_MLDSA_PRIVATE_CLASSES)):
+        return builder.sign(key, None)  # pure EdDSA / ML-DSA (RFC 9881 §3): no separate hash
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return builder.sign(key, _ECDSA_HASHES[key.curve.name]())
     if key_type == "rsa-pss":
@@ -385,7 +398,7 @@ def _public_der(key: PrivateKeyTypes) -> bytes:
 def _load_issuer_key(path: Path) -> CertificateIssuerPrivateKeyTypes:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, _ISSUER_KEY_CLASSES):
-        raise ValueError(f"{path}: a CA key must be RSA, ECDSA, Ed25519 or Ed448")
+        raise ValueError(f"{path}: a CA key must be RSA, ECDSA, Ed25519, Ed448 or ML-DSA")
     return key
 
 
@@ -419,9 +432,17 @@ _ECDSA_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = 
     "secp384r1": hashes.SHA384,
     "secp521r1": hashes.SHA512,
 }
+# ML-DSA (FIPS 204; RFC 9881 for X.509): keys are stored as the 32-byte seed (PKCS#8 seed form).
+_MLDSA_KEYS: dict[str, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
+    "mldsa44": mldsa.MLDSA44PrivateKey,
+    "mldsa65": mldsa.MLDSA65PrivateKey,
+    "mldsa87": mldsa.MLDSA87PrivateKey,
+}
+_MLDSA_PRIVATE_CLASSES = (mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey)
 _ISSUER_KEY_CLASSES = (
     rsa.RSAPrivateKey,
     ec.EllipticCurvePrivateKey,
     ed25519.Ed25519PrivateKey,
     ed448.Ed448PrivateKey,
+    *_MLDSA_PRIVATE_CLASSES,
 )

@@ -16,6 +16,8 @@ adds what the TLS layer needs around it:
    is checked at construction), so the handshake cannot reach ``Traffic`` with
    a chain nobody looked at.
 3. Time comes from the caller (``now``, unix seconds), never from the clock.
+4. Key types are cryptography's: with cryptography 50 that includes ML-DSA-44/65/87
+   (RFC 9881) keys and certificate signatures, anywhere in the chain.
 
 A verify call happens once per full handshake. The ``Store`` and the
 ``PolicyBuilder`` are built once per verifier object, and successful results
