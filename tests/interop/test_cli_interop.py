@@ -250,3 +250,38 @@ def test_connect_keylog_decrypted_by_tshark(peer_pki: PeerPKI, cli_env: dict[str
     assert uris.split() == ["/"]
     agents = tshark_read(pcap, keylog=keylog_path, display_filter="http.request", fields=["http.user_agent"])
     assert agents.split() == ["handclasp"]
+
+
+# ------------------------------------------------------------------------------------ --legacy (TLS 1.0/1.1)
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["default", "legacy"])
+def test_connect_legacy_flag_reaches_a_tls10_only_openssl_server(
+    peer_pki: PeerPKI, cli_env: dict[str, str], legacy: bool
+) -> None:
+    """RFC 8996: TLS 1.0 only with --legacy; without it the handshake is refused with one line."""
+    extra = ["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1"]
+    with openssl_server(str(peer_pki.server_cert), str(peer_pki.server_key), extra_args=extra) as srv:
+        args = [f"127.0.0.1:{int(srv)}", "--servername", "localhost", "--cafile", str(peer_pki.ca), "--http"]
+        result = handclasp_connect(*args, *(["--legacy"] if legacy else []), env=cli_env)
+    if legacy:
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "TLS1_0" in result.stderr or "TLSv1.0" in result.stderr, result.stderr[-2000:]
+    else:
+        assert result.returncode == 1
+        assert len(result.stderr.strip().splitlines()) == 1 and "protocol_version" in result.stderr, result.stderr
+
+
+def test_openssl_tls11_client_against_handclasp_serve_legacy(peer_pki: PeerPKI, cli_env: dict[str, str]) -> None:
+    from tests.interop.peers.harness import parse_openssl_client, run_openssl_client
+
+    with handclasp_serve(peer_pki, cli_env, "--legacy", "--max-connections", "1") as server:
+        result = run_openssl_client(
+            int(server), ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"], cafile=str(peer_pki.ca),
+            input=b"GET / HTTP/1.0\r\n\r\n", linger=1.0,
+        )
+        lines = log_lines(server, 1)
+    # "New, TLSv1.0, Cipher is ..." names the cipher's own version; the session's is on "Protocol  :".
+    assert re.search(r"Protocol\s*:\s*TLSv1\.1", result.stdout), result.stdout[-2000:]
+    assert parse_openssl_client(result.stdout)["ok"], result.stdout[-2000:]
+    assert "TLS1_1" in lines[0] or "TLSv1.1" in lines[0], lines

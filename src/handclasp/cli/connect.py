@@ -49,6 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--ciphers", type=cipher_suites_argument,
                         help="TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256,TLS_CHACHA20_POLY1305_SHA256")
     parser.add_argument("--keylog", metavar="FILE", help="append NSS key log lines (secrets!) to FILE")
+    parser.add_argument("--legacy", action="store_true",
+                        help="also allow TLS 1.0/1.1 and CBC without encrypt-then-MAC (RFC 8996: avoid)")
     parser.add_argument("--http", action="store_true", help="send one GET / and print the response")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="TCP connect and handshake timeout (default 10)")
@@ -95,6 +97,8 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         options["cipher_suites"] = args.ciphers
     if args.keylog:
         options["keylog_filename"] = args.keylog
+    if args.legacy:
+        options["legacy_versions"] = True
     try:
         return ClientConfig(**options)
     except ValueError as exc:

@@ -44,6 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--alpn", type=alpn_argument, default=("http/1.1",),
                         help="comma-separated ALPN protocols (default http/1.1)")
     parser.add_argument("--keylog", metavar="FILE", help="append NSS key log lines (secrets!) to FILE")
+    parser.add_argument("--legacy", action="store_true",
+                        help="also accept TLS 1.0/1.1 and CBC without encrypt-then-MAC (RFC 8996: avoid)")
     parser.add_argument("--echo", action="store_true", help="echo bytes back instead of serving a page")
     parser.add_argument("--max-connections", type=int, metavar="N", help="exit after N connections")
     parser.add_argument("--handshake-timeout", type=float, default=30.0, metavar="SECONDS")
@@ -97,7 +99,7 @@ def _server_config(args: argparse.Namespace, out: Printer) -> tuple[ServerConfig
     try:
         config = ServerConfig(certificates=(certificate,), alpn_protocols=args.alpn, client_auth=client_auth,
                               client_cafile=args.client_ca, keylog_filename=args.keylog,
-                              handshake_timeout=args.handshake_timeout)
+                              handshake_timeout=args.handshake_timeout, legacy_versions=args.legacy)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return config, ca_path
