@@ -8,6 +8,9 @@ closes.  Every short read or leftover byte raises :class:`DecodeError`.
 
 from __future__ import annotations
 
+import functools
+import struct
+
 from handclasp.errors import DecodeError
 
 _Bytes = bytes  # the methods named ``bytes`` below shadow the builtin in annotations
@@ -15,11 +18,16 @@ _Bytes = bytes  # the methods named ``bytes`` below shadow the builtin in annota
 _MAX = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
 
 
+@functools.lru_cache(maxsize=256)
+def _uint16s(count: int) -> struct.Struct:
+    return struct.Struct(f">{count}H")
+
+
 class Reader:
     __slots__ = ("_data", "_pos", "_end")
 
     def __init__(self, data: _Bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> None:
-        self._data: _Bytes = _Bytes(data) if not isinstance(data, _Bytes) else data
+        self._data: _Bytes = data if type(data) is _Bytes else _Bytes(data)
         self._pos = start
         self._end = len(self._data) if end is None else end
 
@@ -37,13 +45,22 @@ class Reader:
         self._pos = pos + n
         return pos
 
+    # The readers below inline ``_take``: a ClientHello makes hundreds of these calls.
+
     def uint8(self) -> int:
-        pos = self._take(1)
+        pos = self._pos
+        if pos >= self._end:
+            raise DecodeError("truncated")
+        self._pos = pos + 1
         return self._data[pos]
 
     def uint16(self) -> int:
-        pos = self._take(2)
-        return int.from_bytes(self._data[pos : pos + 2], "big")
+        pos = self._pos
+        if pos + 2 > self._end:
+            raise DecodeError("truncated")
+        self._pos = pos + 2
+        data = self._data
+        return (data[pos] << 8) | data[pos + 1]
 
     def uint24(self) -> int:
         pos = self._take(3)
@@ -54,11 +71,18 @@ class Reader:
         return int.from_bytes(self._data[pos : pos + 4], "big")
 
     def uint(self, width: int) -> int:
+        if width == 2:
+            return self.uint16()
+        if width == 1:
+            return self.uint8()
         pos = self._take(width)
         return int.from_bytes(self._data[pos : pos + width], "big")
 
     def bytes(self, n: int) -> _Bytes:
-        pos = self._take(n)
+        pos = self._pos
+        if n < 0 or pos + n > self._end:
+            raise DecodeError("truncated")
+        self._pos = pos + n
         return self._data[pos : pos + n]
 
     def rest(self) -> _Bytes:
@@ -66,14 +90,14 @@ class Reader:
 
     def vector(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> _Bytes:
         """A length-prefixed opaque vector ``opaque x<min..max>``."""
-        n = self.uint(width)
+        n = self.uint16() if width == 2 else self.uint(width)
         if n < min_len or (max_len is not None and n > max_len):
             raise DecodeError("vector length out of range")
         return self.bytes(n)
 
     def block(self, width: int, *, min_len: int = 0, max_len: int | None = None) -> _ReadBlock:
         """A length-prefixed block; the body must be consumed exactly (``with r.block(2) as body:``)."""
-        n = self.uint(width)
+        n = self.uint16() if width == 2 else self.uint(width)
         if n < min_len or (max_len is not None and n > max_len):
             raise DecodeError("block length out of range")
         start = self._take(n)
@@ -82,9 +106,10 @@ class Reader:
     def uint16_list(self, width: int, *, min_len: int = 0) -> list[int]:
         """A vector of uint16 values (cipher suites, groups, schemes)."""
         raw = self.vector(width, min_len=min_len)
-        if len(raw) % 2:
+        count, odd = divmod(len(raw), 2)
+        if odd:
             raise DecodeError("odd length for uint16 vector")
-        return [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+        return list(_uint16s(count).unpack(raw))
 
     def expect_end(self) -> None:
         if not self.is_empty():

@@ -39,7 +39,7 @@ def to_enums(cls: type[E], values: Iterable[int]) -> tuple[E, ...]:
     """``tuple(cls(v) for v in values)``, minus the Enum call for known values (a hot path:
     every ClientHello lists dozens of suites, groups and schemes)."""
     known = cls._value2member_map_
-    return tuple(known.get(v) or cls(v) for v in values)  # type: ignore[misc]
+    return tuple([known.get(v) or cls(v) for v in values])  # type: ignore[misc]
 
 
 def is_grease(value: int) -> bool:

@@ -619,20 +619,29 @@ _TOLERANT = frozenset({MessageKind.CH, MessageKind.CR, MessageKind.NST})
 def decode_extensions(r: Reader, kind: MessageKind) -> tuple[Extension | OpaqueExtension, ...]:
     """Decode an ``Extension extensions<0..2^16-1>`` block for a message of ``kind``."""
     out: list[Extension | OpaqueExtension] = []
-    seen: set[int] = set()
+    seen: set[int] = set()  # raw code points: hashing ints is cheaper than hashing enum members
+    codecs = _CODECS_BY_KIND[kind]
+    empty_only = _EMPTY_BY_KIND[kind]
+    in_client_hello = kind is MessageKind.CH
     with r.block(2) as block:
         while not block.is_empty():
             raw_type = block.uint16()
-            ext_type = _EXTENSION_TYPES.get(raw_type) or ExtensionType(raw_type)
             # RFC 8446 §4.2: no more than one extension of the same type.
-            if ext_type in seen:
-                raise PeerMisbehaved(Misbehaviour.DUPLICATE_EXTENSION, ext_type.name)
-            seen.add(ext_type)
+            if raw_type in seen:
+                raise PeerMisbehaved(Misbehaviour.DUPLICATE_EXTENSION, ExtensionType(raw_type).name)
             # RFC 8446 §4.2.11: pre_shared_key MUST be the last extension in ClientHello.
-            if kind is MessageKind.CH and ExtensionType.PRE_SHARED_KEY in seen and ext_type != ExtensionType.PRE_SHARED_KEY:
+            if in_client_hello and _PRE_SHARED_KEY in seen:
                 raise PeerMisbehaved(Misbehaviour.PRE_SHARED_KEY_NOT_LAST)
+            seen.add(raw_type)
             with block.block(2) as body:
-                out.append(_decode_one(ext_type, body, kind))
+                codec = codecs.get(raw_type)
+                if codec is None:
+                    ext_type = _EXTENSION_TYPES.get(raw_type) or ExtensionType(raw_type)
+                    out.append(_decode_one(ext_type, body, kind))
+                    continue
+                if raw_type in empty_only and not body.is_empty():
+                    raise DecodeError(f"non-empty {ExtensionType(raw_type).name} in {kind.value}")
+                out.append(codec.decode(body))
     return tuple(out)
 
 
@@ -696,3 +705,13 @@ def types_of(extensions: Sequence[Extension | OpaqueExtension]) -> frozenset[Ext
 
 
 _EXTENSION_TYPES: dict[int, ExtensionType] = ExtensionType._value2member_map_  # type: ignore[assignment]
+
+
+_PRE_SHARED_KEY = int(ExtensionType.PRE_SHARED_KEY)
+# Per message kind, by raw code point: the hot decode path hashes only ints.
+_CODECS_BY_KIND: dict[MessageKind, dict[int, type[_Decodable]]] = {
+    kind: {int(t): codec for (t, k), codec in EXTENSIONS.items() if k is kind} for kind in MessageKind
+}
+_EMPTY_BY_KIND: dict[MessageKind, frozenset[int]] = {
+    kind: frozenset(int(t) for (t, k) in _EMPTY_IN if k is kind) for kind in MessageKind
+}
