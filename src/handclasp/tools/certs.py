@@ -232,8 +232,12 @@ def generate_private_key(key_type: KeyType) -> CertificateIssuerPrivateKeyTypes:
     raise ValueError(f"unknown key type {key_type!r}; known: {', '.join(KEY_TYPES)}")
 
 
+@functools.lru_cache(maxsize=1024)
 def certificate_names(cert: x509.Certificate) -> tuple[str, ...]:
-    """DNS then IP subjectAltName entries of ``cert`` (empty if it has none)."""
+    """DNS then IP subjectAltName entries of ``cert`` (empty if it has none).
+
+    Cached: servers ask for every certificate's names on every handshake (SNI selection).
+    """
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
