@@ -172,8 +172,7 @@ class AsyncioAdapter:
         try:
             yield srv.sockets[0].getsockname()[1], outcomes
         finally:
-            srv.close()
-            self.run(asyncio.wait_for(srv.wait_closed(), 5))
+            self.run(_close_server(srv))  # on the loop's thread: asyncio.Server is not thread-safe
 
     def connect(self, port: int, config: ClientConfig, server_name: str = "localhost") -> Client:
         reader, writer = self.run(aio.open_connection("127.0.0.1", port, config, server_name=server_name))
@@ -227,3 +226,8 @@ class AsyncioClient:
             action()
 
         self._adapter.run(call())
+
+
+async def _close_server(srv: asyncio.AbstractServer) -> None:
+    srv.close()
+    await asyncio.wait_for(srv.wait_closed(), 5)
