@@ -16,7 +16,6 @@ ChangeCipherSpec, the write protection only right after ours.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,13 +24,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.common.tls12 import CLIENT_RANDOM, Handshake12
-from handclasp.common.traffic import FinishedVerified
 from handclasp.common.traffic12 import FullHandshake, ResumedSession, RsaKeyTransport, Traffic12
 from handclasp.config import ClientConfig
 from handclasp.crypto.groups import DheKeyExchange, KeyExchange, generate_key_exchange
 from handclasp.crypto.signatures import SignatureVerified, schemes_for_key12, sign, verify
 from handclasp.crypto.suites12 import TLS12_SUITES, AuthAlgorithm, KeyExchangeAlgorithm
-from handclasp.errors import DecodeError, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
 from handclasp.record.protection12 import Protection12
@@ -358,13 +356,7 @@ class ExpectServerFinished12:
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         assert isinstance(msg, Finished)
         hs = self.hs
-        expected = hs.finished(is_client=False)
-        # RFC 5246 §7.4.9: verify_data is 12 bytes (a wrong length is decode_error), a wrong value decrypt_error.
-        if len(msg.verify_data) != len(expected):
-            raise DecodeError("Finished.verify_data has the wrong length")
-        if not hmac.compare_digest(expected, msg.verify_data):
-            raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
-        finished = FinishedVerified._issue()
+        finished = hs.check_finished(msg.verify_data, from_client=False)
         hs.add(raw)
         resumed = isinstance(self.proof, ResumedSession)
         if resumed:

@@ -8,11 +8,14 @@ TLS 1.2 signs and hashes the *concatenated* handshake messages (RFC 5246 §7.4.8
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 
+from handclasp.common.traffic import FinishedVerified
 from handclasp.crypto import prf12
 from handclasp.crypto.provider import CryptoProvider
 from handclasp.crypto.suites12 import Suite12, prf_hash_for
+from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved
 from handclasp.record.protection12 import Protection12, make_protection12
 from handclasp.wire.enums import ProtocolVersion
 
@@ -72,6 +75,16 @@ class Handshake12:
     def finished(self, is_client: bool) -> bytes:
         """verify_data over the messages so far (RFC 5246 §7.4.9)."""
         return prf12.finished_verify_data(self.prf_hash, self.master_secret, is_client, self.handshake_hash())
+
+    def check_finished(self, verify_data: bytes, *, from_client: bool) -> FinishedVerified:
+        """The peer's Finished against the messages so far (RFC 5246 §7.4.9): a wrong length is
+        decode_error, a wrong value decrypt_error. Call before adding the Finished itself."""
+        expected = self.finished(is_client=from_client)
+        if len(verify_data) != len(expected):
+            raise DecodeError("Finished.verify_data has the wrong length")
+        if not hmac.compare_digest(expected, verify_data):
+            raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
+        return FinishedVerified._issue()
 
     def signed_params(self, params: bytes) -> bytes:
         """RFC 5246 §7.4.3 / RFC 8422 §5.4: ServerKeyExchange signs both randoms and the params."""

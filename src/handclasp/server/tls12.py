@@ -15,20 +15,18 @@ The choices (suite, certificate, scheme, group, session) are made in
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from handclasp.common.context import HandshakeContext, Output, State
 from handclasp.common.tls12 import CLIENT_RANDOM, Handshake12
-from handclasp.common.traffic import FinishedVerified
 from handclasp.common.traffic12 import FullHandshake, ResumedSession, Traffic12
 from handclasp.config import ServerConfig
 from handclasp.crypto.groups import KeyExchange
 from handclasp.crypto.signatures import sign, verify
 from handclasp.crypto.suites12 import KeyExchangeAlgorithm
-from handclasp.errors import DecodeError, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
 from handclasp.events import HandshakeComplete
 from handclasp.negotiated import Negotiated
 from handclasp.record.protection12 import Protection12
@@ -411,13 +409,7 @@ class ExpectClientFinished12:
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         assert isinstance(msg, Finished)
         hs = self.hs
-        expected = hs.finished(is_client=True)
-        # RFC 5246 §7.4.9: verify_data is 12 bytes (a wrong length is decode_error), a wrong value decrypt_error.
-        if len(msg.verify_data) != len(expected):
-            raise DecodeError("Finished.verify_data has the wrong length")
-        if not hmac.compare_digest(expected, msg.verify_data):
-            raise PeerMisbehaved(Misbehaviour.BAD_FINISHED)
-        finished = FinishedVerified._issue()
+        finished = hs.check_finished(msg.verify_data, from_client=True)
         hs.add(raw)
         if self.server_write is not None:
             session = self.session
