@@ -253,10 +253,13 @@ class PeerProcess:
         """Wait until ``count`` connection reports were printed and return the ``count``-th one (1-based)."""
         deadline = time.monotonic() + timeout
         while True:
+            # Decide "finished" before reading: a reader thread may append the last report and exit
+            # between a read and the liveness check, and that report must not be missed.
+            finished = time.monotonic() > deadline or (self.proc.poll() is not None and not self._threads_alive())
             found = self.reports()
             if len(found) >= count:
                 return found[count - 1]
-            if time.monotonic() > deadline or (self.proc.poll() is not None and not self._threads_alive()):
+            if finished:
                 raise PeerError(f"expected {count} connection report(s)\n{self.describe()}")
             with self._cond:
                 self._cond.wait(0.1)
