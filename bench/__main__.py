@@ -143,8 +143,12 @@ def _footnotes(
         "on a busy machine.",
         "Loopback: 127.0.0.1, TCP_NODELAY, sequential server thread; one connection = handshake + 1-byte "
         "request/reply + close.",
-        f"TLS 1.3 rows, all stacks: TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, no session tickets; "
-        f"PKI: {pki.source}.",
+        f"TLS 1.3 rows, all stacks: TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, no session tickets "
+        f"(but in the resumed rows); PKI: {pki.source}.",
+        "TLS 1.3 resumed rows: the server issues 1 stateless ticket per handshake and each handshake offers the "
+        "newest ticket (from the previous one); every handshake is checked resumed on both ends;",
+        "  psk_ke: both ends offer/accept psk_ke only (no X25519); 0-RTT: psk_dhe_ke plus 35 bytes of early data, "
+        "checked accepted and delivered by the server (handclasp only).",
         "TLS 1.2 rows, all stacks: TLS 1.2 only, ECDHE-ECDSA-AES128-GCM-SHA256, X25519 (P-256 also offered, "
         "for the P-256 certificate), extended master secret;",
         "  full: server with no tickets and a session-ID cache; resumed: the client offers one session from an "
@@ -162,6 +166,8 @@ def _footnotes(
         for cell in cells.values():
             if cell.error:
                 notes.append(f"  error {cell.stack} {cell.scenario}: {cell.error}")
+            elif cell.unsupported:
+                notes.append(f"  n/a {cell.stack} {cell.scenario}: {cell.unsupported}")
     return notes
 
 

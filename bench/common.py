@@ -32,9 +32,19 @@ TLS12_HOW: dict[Tls12Mode, str] = {
 }
 TLS12_KEY_TYPE = "ecdsa-p256"  # TLS 1.2 rows use the ECDSA P-256 certificate (ECDHE-ECDSA suite)
 
+# The TLS 1.3 resumption rows (issue #4): a ticket with (EC)DHE, a ticket without it, and 0-RTT.
+Resume13Mode = Literal["psk_dhe_ke", "psk_ke", "0rtt"]
+RESUME13_MODES: tuple[Resume13Mode, ...] = ("psk_dhe_ke", "psk_ke", "0rtt")
+RESUME13_KEY_TYPE = "ecdsa-p256"  # the certificate of the untimed full handshake that issues the first ticket
+EARLY_DATA = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"  # the 0-RTT row's early data (35 bytes)
+
 
 class BenchError(Exception):
     """A stack failed to complete a benchmark step (handshake stalled, wrong parameters...)."""
+
+
+class Unsupported(BenchError):
+    """The stack has no way to run this scenario at all: its cell shows n/a, and the reason is a footnote."""
 
 
 class BulkPair(ABC):
@@ -89,12 +99,27 @@ class Stack(ABC):
     def pq_handshake_op(self, key_type: str) -> Operation:
         """One full in-memory TLS 1.3 handshake with X25519MLKEM768 only; returns server CPU ns.
 
-        Stacks without ML-KEM (Python's ssl on OpenSSL 3.0) raise BenchError: the cell shows "error"
+        Stacks without ML-KEM (Python's ssl on OpenSSL 3.0) raise Unsupported: the cell shows "n/a"
         and its X25519 row is the reference."""
-        raise BenchError(f"{self.name}: no X25519MLKEM768 here")
+        raise Unsupported(f"{self.name}: no X25519MLKEM768 here")
 
     def describe_pq(self, key_type: str) -> str:
-        raise BenchError(f"{self.name}: no X25519MLKEM768 here")
+        raise Unsupported(f"{self.name}: no X25519MLKEM768 here")
+
+    def resume13_op(self, mode: Resume13Mode) -> Operation:
+        """One resumed in-memory TLS 1.3 handshake (X25519, AES-128-GCM); returns server CPU ns.
+
+        The server issues one stateless ticket per handshake; every call offers the newest ticket,
+        taken from the previous call's connection (the first from one untimed full handshake made
+        when the operation is built). "psk_dhe_ke": the ticket with an X25519 exchange; "psk_ke":
+        the ticket alone, both sides offering only psk_ke; "0rtt": psk_dhe_ke plus ``EARLY_DATA``
+        sent as 0-RTT data. Each call checks that it resumed (and, for "0rtt", that the server
+        accepted and delivered the early data), and raises BenchError otherwise. A stack that
+        cannot do the mode at all raises Unsupported."""
+        raise Unsupported(f"{self.name}: no TLS 1.3 {mode} resumption in this bench adapter")
+
+    def describe_resume13(self, mode: Resume13Mode) -> str:
+        raise Unsupported(f"{self.name}: no TLS 1.3 {mode} resumption in this bench adapter")
 
     def notes(self) -> list[str]:
         return []

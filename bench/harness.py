@@ -49,15 +49,20 @@ class Round:
 
 def run_rounds(op: Operation, budget: Budget) -> list[Round]:
     """Warm up, then run ``budget.rounds`` bounded rounds of ``op``."""
+    warm_up(op, budget)
+    return [one_round(op, budget) for _ in range(budget.rounds)]
+
+
+def warm_up(op: Operation, budget: Budget) -> None:
     deadline = time.perf_counter() + budget.warmup_seconds
     for _ in range(budget.warmup_iterations):
         op()
         if time.perf_counter() > deadline:
             break
-    return [_one_round(op, budget) for _ in range(budget.rounds)]
 
 
-def _one_round(op: Operation, budget: Budget) -> Round:
+def one_round(op: Operation, budget: Budget) -> Round:
+    """One round: ``op`` until the iteration cap or the wall-time budget, whichever comes first."""
     server_ns = 0
     iterations = 0
     cap_ns = int(budget.round_seconds * 1e9)

@@ -72,6 +72,8 @@ def to_json(results: Results, meta: dict[str, Any]) -> dict[str, Any]:
             entry: dict[str, Any] = {"stack": name, "scenario": scenario.key, "label": scenario.label}
             if cell.error:
                 entry["error"] = cell.error
+            elif cell.unsupported:
+                entry["unsupported"] = cell.unsupported
             else:
                 entry["iterations"] = [r.iterations for r in cell.rounds]
                 entry["metrics"] = {m.key.rsplit(".", 1)[-1]: _metric_json(m, cell) for m in scenario.metrics}
@@ -99,7 +101,7 @@ def _metric_json(metric: Metric, cell: CellResult) -> dict[str, Any]:
 
 
 def _cell(value: float | None, cell: CellResult | None) -> str:
-    if cell is None:
+    if cell is None or cell.unsupported:
         return "n/a"
     if cell.error:
         return "error"

@@ -8,22 +8,27 @@ otherwise it drives the sans-I/O connections over the socket itself.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time
 from collections.abc import Callable
 from types import ModuleType
 
 from bench.common import (
+    EARLY_DATA,
     MAX_STEPS,
+    RESUME13_KEY_TYPE,
     SOCKET_TIMEOUT,
     TLS12_HOW,
     TLS12_KEY_TYPE,
     BenchError,
     BulkPair,
     ClientOne,
+    Resume13Mode,
     ServeOne,
     Stack,
     Tls12Mode,
+    Unsupported,
 )
 from bench.harness import Operation
 from bench.pki import SERVER_NAME, BenchPKI
@@ -40,9 +45,11 @@ from handclasp import (
 )
 from handclasp.sessions.cache import ClientSession
 from handclasp.sessions.store import MemorySessionStore
+from handclasp.wire.enums import PskKeyExchangeMode
 
 RECV_SIZE = 65536
 TLS12_SUITE = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+MAX_EARLY_DATA = 16384  # what the 0-RTT row's server allows per ticket (it sends len(EARLY_DATA))
 
 
 class HandclaspStack(Stack):
@@ -188,6 +195,82 @@ class HandclaspStack(Stack):
         group, scheme = (_name(n.group), _name(n.signature_scheme)) if mode == "full" else ("-", "-")
         return f"{_name(n.version)} {_name(n.cipher_suite)} {group} {scheme} ({how})"
 
+    # --- in-process TLS 1.3 resumption
+    def _resume13_configs(self, mode: Resume13Mode) -> tuple[ClientConfig, ServerConfig]:
+        """Row 1's configs, with one stateless ticket per handshake and the mode's PSK modes / 0-RTT.
+
+        Built per cell, so the 0-RTT row starts with an empty anti-replay guard."""
+        server = dataclasses.replace(
+            self.server_cfg[RESUME13_KEY_TYPE], tls13_tickets=1, tls13_ticket_mode="stateless", session_store=None
+        )
+        client = self.client_cfg
+        if mode == "psk_ke":  # no (EC)DHE on resumption: both ends offer / accept psk_ke only
+            modes = (PskKeyExchangeMode.PSK_KE,)
+            client = dataclasses.replace(client, psk_modes=modes)
+            server = dataclasses.replace(server, psk_modes=modes)
+        elif mode == "0rtt":
+            if not _has_early_data_api():
+                raise Unsupported(
+                    "handclasp: this build has no 0-RTT API yet (ClientConfig.enable_early_data, "
+                    "ServerConfig.max_early_data_size, ClientConnection.send_early_data)"
+                )
+            client = dataclasses.replace(client, enable_early_data=True)
+            server = dataclasses.replace(server, max_early_data_size=MAX_EARLY_DATA)
+        return client, server
+
+    def _resume13_first(self, mode: Resume13Mode, client_cfg: ClientConfig, server_cfg: ServerConfig) -> ClientSession:
+        """The first ticket: from one untimed full handshake with the row's server."""
+        client, _, _ = _handshake(client_cfg, server_cfg)
+        session = client.session
+        if session is None or not session.ticket or session.session.version != ProtocolVersion.TLS1_3:
+            raise BenchError(f"handclasp TLS 1.3 {mode}: the full handshake left no TLS 1.3 ticket")
+        if mode == "0rtt" and not session.session.max_early_data_size:
+            raise BenchError("handclasp 0-RTT: the ticket allows no early data")
+        return session
+
+    def _resumed13(
+        self, mode: Resume13Mode, client_cfg: ClientConfig, server_cfg: ServerConfig, session: ClientSession
+    ) -> tuple[ClientConnection, ServerConnection, int]:
+        """One resumed handshake offering ``session``, checked on both ends."""
+        server_events: list[events.Event] | None = [] if mode == "0rtt" else None
+        early = EARLY_DATA if mode == "0rtt" else b""
+        client, server, server_ns = _handshake(client_cfg, server_cfg, session, early, server_events)
+        for side, conn in (("client", client), ("server", server)):
+            n = conn.negotiated
+            if n is None or n.version != ProtocolVersion.TLS1_3 or not n.resumed:
+                got = "no handshake" if n is None else f"{_name(n.version)} resumed={n.resumed}"
+                raise BenchError(f"handclasp TLS 1.3 {mode}: {side} {got}, expected a resumed TLS 1.3 handshake")
+            if (n.group is None) != (mode == "psk_ke"):
+                raise BenchError(f"handclasp TLS 1.3 {mode}: {side} group {_name(n.group)}")
+            if mode == "0rtt" and not n.early_data_accepted:
+                raise BenchError(f"handclasp 0-RTT: {side} reports the early data as not accepted")
+        if server_events is not None:
+            delivered = b"".join(e.data for e in server_events if isinstance(e, events.EarlyData))
+            if delivered != early:
+                raise BenchError(f"handclasp 0-RTT: the server delivered {len(delivered)} of {len(early)} early bytes")
+        if client.session is None or client.session is session:
+            raise BenchError(f"handclasp TLS 1.3 {mode}: the resumed handshake brought no new ticket")
+        return client, server, server_ns
+
+    def resume13_op(self, mode: Resume13Mode) -> Operation:
+        client_cfg, server_cfg = self._resume13_configs(mode)
+        newest = [self._resume13_first(mode, client_cfg, server_cfg)]
+
+        def op() -> int:
+            client, _, server_ns = self._resumed13(mode, client_cfg, server_cfg, newest[0])
+            assert client.session is not None  # checked by _resumed13
+            newest[0] = client.session  # the next handshake offers this connection's ticket
+            return server_ns
+
+        return op
+
+    def describe_resume13(self, mode: Resume13Mode) -> str:
+        client_cfg, server_cfg = self._resume13_configs(mode)
+        n = self._resumed13(mode, client_cfg, server_cfg, self._resume13_first(mode, client_cfg, server_cfg))[0].negotiated
+        assert n is not None  # checked by _resumed13
+        early = f", 0-RTT {len(EARLY_DATA)} bytes accepted" if mode == "0rtt" else ""
+        return f"{_name(n.version)} {_name(n.cipher_suite)} {_name(n.group) if n.group else '-'} (resumed, {mode}{early})"
+
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")
         return _HandclaspBulk(client, server)
@@ -245,27 +328,48 @@ class HandclaspStack(Stack):
 
 
 def _handshake(
-    client_cfg: ClientConfig, server_cfg: ServerConfig, session: ClientSession | None = None
+    client_cfg: ClientConfig,
+    server_cfg: ServerConfig,
+    session: ClientSession | None = None,
+    early_data: bytes = b"",
+    server_events: list[events.Event] | None = None,
 ) -> tuple[ClientConnection, ServerConnection, int]:
-    """Step a client and a server over memory until both finish; returns them and the server CPU ns."""
+    """Step a client and a server over memory until both finish; returns them and the server CPU ns.
+
+    ``early_data`` is sent as 0-RTT data right after the ClientHello; the server's events are
+    appended to ``server_events`` when it is given (outside the timed calls)."""
     client = ClientConnection(client_cfg, server_name=SERVER_NAME, session=session)
     client.start_handshake()
+    if early_data:
+        client.send_early_data(early_data)
     t0 = time.thread_time_ns()
     server = ServerConnection(server_cfg)
     server_ns = time.thread_time_ns() - t0
     to_server = client.data_to_send()
     for _ in range(MAX_STEPS):
         t0 = time.thread_time_ns()
-        if to_server:
-            server.receive_bytes(to_server)
+        received = server.receive_bytes(to_server) if to_server else ()
         to_client = server.data_to_send()
         server_ns += time.thread_time_ns() - t0
+        if server_events is not None:
+            server_events.extend(received)
         if to_client:
             client.receive_bytes(to_client)
         to_server = client.data_to_send()
         if client.handshake_complete and server.handshake_complete and not to_server:
             return client, server, server_ns
     raise BenchError("handclasp in-memory handshake did not finish")
+
+
+def _has_early_data_api() -> bool:
+    """Whether the 0-RTT API (being added for issue #4) is in this build."""
+    client_fields = {f.name for f in dataclasses.fields(ClientConfig)}
+    server_fields = {f.name for f in dataclasses.fields(ServerConfig)}
+    return (
+        "enable_early_data" in client_fields
+        and "max_early_data_size" in server_fields
+        and hasattr(ClientConnection, "send_early_data")
+    )
 
 
 def _pump_until(conn: Connection, sock: socket.socket, done: Callable[[], bool]) -> bytes:

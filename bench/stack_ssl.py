@@ -10,14 +10,17 @@ from collections.abc import Callable
 
 from bench.common import (
     MAX_STEPS,
+    RESUME13_KEY_TYPE,
     TLS12_HOW,
     TLS12_KEY_TYPE,
     BenchError,
     BulkPair,
     ClientOne,
+    Resume13Mode,
     ServeOne,
     Stack,
     Tls12Mode,
+    Unsupported,
     recv_exactly,
 )
 from bench.harness import Operation
@@ -54,6 +57,11 @@ class SslStack(Stack):
             if mode != "ticket":
                 ctx.options |= ssl.OP_NO_TICKET
             self.tls12_server_ctx[mode] = ctx
+        # TLS 1.3 resumption: row 1's server with one (stateless) ticket per handshake.
+        self.resume13_server_ctx = self._context(ssl.PROTOCOL_TLS_SERVER)
+        cert = self.pki.certs[RESUME13_KEY_TYPE]
+        self.resume13_server_ctx.load_cert_chain(cert.cert_path, cert.key_path)
+        self.resume13_server_ctx.num_tickets = 1
 
     def _context(self, protocol: ssl._SSLMethod) -> ssl.SSLContext:
         ctx = ssl.SSLContext(protocol)
@@ -65,7 +73,8 @@ class SslStack(Stack):
 
     def notes(self) -> list[str]:
         notes = [
-            f"ssl: {ssl.OPENSSL_VERSION}; server num_tickets=0; client verifies chain + hostname",
+            f"ssl: {ssl.OPENSSL_VERSION}; server num_tickets=0 (1 in the resumed rows); client verifies chain "
+            "+ hostname",
             "ssl TLS 1.2: OpenSSL's default groups; session IDs via OP_NO_TICKET and the server context's "
             "own cache; the server sends close_notify after each TLS 1.2 handshake (untimed), or OpenSSL "
             "drops the session from its cache",
@@ -171,6 +180,78 @@ class SslStack(Stack):
                 )
         how = TLS12_HOW[mode]
         return f"{client.obj.version()} {cipher[0] if cipher else '?'} {group} {scheme} ({how})"
+
+    # --- in-process TLS 1.3 resumption
+    def _resume13_pair(self, session: ssl.SSLSession | None) -> tuple[_MemEnd, _MemEnd, int]:
+        """One handshake offering ``session``; the client then reads the server's NewSessionTicket."""
+        client, server, server_ns = _mem_pair(self.client_ctx, self.resume13_server_ctx, session)
+        try:  # a TLS 1.3 client takes in the ticket on its first read (untimed: client side)
+            client.obj.read(1)
+        except ssl.SSLWantReadError:
+            pass
+        return client, server, server_ns
+
+    def _resume13_checked(self, session: ssl.SSLSession) -> tuple[_MemEnd, _MemEnd, int]:
+        client, server, server_ns = self._resume13_pair(session)
+        for side, end in (("client", client), ("server", server)):
+            version, reused = end.obj.version(), end.obj.session_reused
+            if version != "TLSv1.3" or not reused:
+                raise BenchError(f"ssl TLS 1.3 psk_dhe_ke: {side} {version} session_reused={reused}")
+        newest = client.obj.session
+        if newest is None or not newest.has_ticket or newest.id == session.id:
+            raise BenchError("ssl TLS 1.3 psk_dhe_ke: the resumed handshake brought no new ticket")
+        return client, server, server_ns
+
+    def _resume13_first(self) -> ssl.SSLSession:
+        client, _, _ = self._resume13_pair(None)
+        session = client.obj.session
+        if session is None or not session.has_ticket:
+            raise BenchError("ssl TLS 1.3: the full handshake left no ticket")
+        return session
+
+    def _resume13_mode(self, mode: Resume13Mode) -> None:
+        if mode == "psk_ke":
+            raise Unsupported(
+                "ssl cannot do psk_ke (OpenSSL's SSL_OP_ALLOW_NO_DHE_KEX is not reachable from Python's ssl); "
+                "its psk_dhe_ke row is the reference"
+            )
+        if mode == "0rtt":
+            raise Unsupported("ssl (Python 3.11) has no 0-RTT API")
+
+    def resume13_op(self, mode: Resume13Mode) -> Operation:
+        self._resume13_mode(mode)
+        newest = [self._resume13_first()]
+
+        def op() -> int:
+            client, _, server_ns = self._resume13_checked(newest[0])
+            session = client.obj.session
+            assert session is not None  # checked by _resume13_checked
+            newest[0] = session  # the next handshake offers this connection's ticket
+            return server_ns
+
+        return op
+
+    def describe_resume13(self, mode: Resume13Mode) -> str:
+        self._resume13_mode(mode)
+        messages: dict[int, bytes] = {}
+
+        def record(
+            conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes
+        ) -> None:
+            if direction == "read" and content_type == 22:
+                messages[int(msg_type)] = bytes(data)
+
+        session = self._resume13_first()
+        self.client_ctx._msg_callback = record  # type: ignore[attr-defined]
+        try:
+            client, _, _ = self._resume13_checked(session)
+        finally:
+            self.client_ctx._msg_callback = None  # type: ignore[attr-defined]
+        if 11 in messages or 15 in messages:
+            raise BenchError("ssl TLS 1.3: a resumed handshake carried a Certificate or CertificateVerify")
+        cipher = client.obj.cipher()
+        group = _server_hello_group(messages.get(2, b""))
+        return f"{client.obj.version()} {cipher[0] if cipher else '?'} {group} (resumed, {mode})"
 
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")

@@ -26,15 +26,18 @@ from tlslite.utils import cryptomath  # type: ignore[import-untyped]
 
 from bench.common import (
     MAX_STEPS,
+    RESUME13_KEY_TYPE,
     TLS12_HOW,
     TLS12_KEY_TYPE,
     TLS12_MODES,
     BenchError,
     BulkPair,
     ClientOne,
+    Resume13Mode,
     ServeOne,
     Stack,
     Tls12Mode,
+    Unsupported,
 )
 from bench.harness import Operation
 from bench.pki import SERVER_NAME, BenchPKI
@@ -62,6 +65,14 @@ class TlsliteStack(Stack):
             mode: _tls12_settings(tickets=mode == "ticket") for mode in TLS12_MODES
         }
         self.tls12_caches: dict[Tls12Mode, Any] = {"full": SessionCache(), "session-id": SessionCache()}
+        # TLS 1.3 resumption: row 1's settings, the server sending one ticket (ticketKeys), per PSK mode.
+        self.resume13_settings: dict[str, tuple[Any, Any]] = {}
+        for psk_mode in ("psk_dhe_ke", "psk_ke"):
+            client, server = _settings(), _settings()
+            client.psk_modes = server.psk_modes = [psk_mode]
+            server.ticketKeys = [bytearray(os.urandom(32))]
+            server.ticket_count = 1
+            self.resume13_settings[psk_mode] = (client, server)
 
     def notes(self) -> list[str]:
         backends = [
@@ -78,6 +89,8 @@ class TlsliteStack(Stack):
             f"tlslite: tlslite-ng {_version()} with {crypto}; client does no certificate validation",
             "tlslite TLS 1.2: tickets via HandshakeSettings.ticketKeys (ticket_count=1); session IDs via a "
             "SessionCache passed to the server",
+            "tlslite TLS 1.3 resumed rows: ticketKeys, ticket_count=1; resumption is checked on the client only "
+            "(tlslite-ng's server never sets resumed in TLS 1.3); no 0-RTT client",
         ]
 
     # --- in-process
@@ -158,6 +171,47 @@ class TlsliteStack(Stack):
         return (
             f"TLSv1.2 {client.getCipherName()} ({client.getCipherImplementation()}) {group} {scheme} ({how})"
         )
+
+    # --- in-process TLS 1.3 resumption
+    def _resume13_pair(self, mode: Resume13Mode, session: Any) -> tuple[Any, Any, int]:
+        """One handshake offering ``session``'s ticket; the client then reads the server's NewSessionTicket."""
+        if mode == "0rtt":
+            raise Unsupported("tlslite-ng's client cannot send 0-RTT data")
+        client_settings, server_settings = self.resume13_settings[mode]
+        chain, key = self.credentials[RESUME13_KEY_TYPE]
+        client, server, server_ns = _mem_pair(client_settings, server_settings, chain, key, session=session)
+        for result in client.readAsync(max=1, min=0):  # takes in the ticket (untimed: client side)
+            if result in (0, 1):
+                break
+        if not client.session or not client.session.tickets:
+            raise BenchError(f"tlslite TLS 1.3 {mode}: no ticket after the handshake")
+        return client, server, server_ns
+
+    def _resume13_checked(self, mode: Resume13Mode, session: Any) -> tuple[Any, Any, int]:
+        client, server, server_ns = self._resume13_pair(mode, session)
+        # The client reports resumed only when the ServerHello selected its ticket's PSK.
+        if client.version != (3, 4) or not client.resumed:
+            raise BenchError(f"tlslite TLS 1.3 {mode}: client version {client.version} resumed={client.resumed}")
+        if (client.ecdhCurve is None) != (mode == "psk_ke"):
+            raise BenchError(f"tlslite TLS 1.3 {mode}: key exchange group {client.ecdhCurve}")
+        return client, server, server_ns
+
+    def resume13_op(self, mode: Resume13Mode) -> Operation:
+        newest = [self._resume13_pair(mode, None)[0].session]
+
+        def op() -> int:
+            client, _, server_ns = self._resume13_checked(mode, newest[0])
+            newest[0] = client.session  # the next handshake offers this connection's ticket
+            return int(server_ns)
+
+        return op
+
+    def describe_resume13(self, mode: Resume13Mode) -> str:
+        client, _, _ = self._resume13_checked(mode, self._resume13_pair(mode, None)[0].session)
+        from tlslite.constants import GroupName
+
+        group = GroupName.toStr(client.ecdhCurve) if client.ecdhCurve is not None else "-"
+        return f"TLSv1.3 {client.getCipherName()} ({client.getCipherImplementation()}) {group} (resumed, {mode})"
 
     def bulk_pair(self) -> BulkPair:
         client, server, _ = self._pair("ecdsa-p256")
