@@ -7,8 +7,7 @@ import functools
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.crypto.signatures import (
     DEFAULT_SIGNATURE_SCHEMES,

@@ -17,8 +17,7 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, mlkem, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import rfc8448 as v
 from handclasp.crypto.groups import (

@@ -6,8 +6,7 @@ import hashlib
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import rfc8448 as v
 from handclasp.crypto import schedule13

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 import pki
-from handclasp import ClientConfig, ClientConnection, ServerConfig
-from handclasp import events as ev
+from handclasp import ClientConfig, ClientConnection, ServerConfig, events as ev
 from handclasp.io.blocking import TLSSocket, wrap_server_socket
 from handclasp.sessions.cache import ClientSession
 from tests.interop.peers.harness import (

@@ -6,8 +6,7 @@ import struct
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.crypto.schedule13 import traffic_key_iv
 from handclasp.crypto.suites import TLS13_SUITES, SuiteParams

@@ -6,8 +6,7 @@ import struct
 import threading
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.errors import HandclaspError
 from handclasp.sessions import MemorySessionStore, Session, SessionFormatError, SessionStore

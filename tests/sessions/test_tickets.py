@@ -10,8 +10,7 @@ import threading
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.sessions import Session, SessionFormatError, TicketKeys
 from handclasp.sessions.tickets import KEY_NAME_LENGTH, MAX_TICKET_LENGTH, NONCE_LENGTH

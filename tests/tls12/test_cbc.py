@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.errors import BadRecordMac, InternalError
 from handclasp.legacy.cbc import CbcProtection

@@ -7,8 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.legacy.prf10 import HASH_NAME, Md5Sha1, handshake_hash10, prf10
 

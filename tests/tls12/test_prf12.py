@@ -15,8 +15,7 @@ import sys
 import types
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from handclasp.crypto import prf12
 from handclasp.crypto.prf12 import (

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from handclasp.crypto.prf12 import key_block
 from handclasp.crypto.suites12 import TLS12_SUITES, Suite12

@@ -4,8 +4,7 @@ RFC 5077, RFC 7366, RFC 8446 §4.2.1)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from handclasp.errors import MISBEHAVIOUR_ALERTS, DecodeError, Misbehaviour, PeerMisbehaved
 from handclasp.wire import extensions as ext
