@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import pki
 from handclasp import ClientConfig, ServerConfig
@@ -25,6 +24,7 @@ from handclasp.wire import extensions as ext
 from handclasp.wire.enums import (
     AlertDescription,
     AlertLevel,
+    CertificateCompressionAlgorithm,
     CipherSuite,
     ContentType,
     HandshakeType,
@@ -39,6 +39,7 @@ from handclasp.wire.handshake import (
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
     EndOfEarlyData,
     Finished,
@@ -106,6 +107,14 @@ SAMPLES: dict[str, tuple[type | None, bytes]] = {
     "Certificate": (
         Certificate13,
         encode_message(Certificate13(certificate_request_context=b"", certificate_list=(CertificateEntry(cert_data=b"\x30\x00"),))),
+    ),
+    "CompressedCertificate": (
+        CompressedCertificate,
+        encode_message(
+            CompressedCertificate(
+                algorithm=CertificateCompressionAlgorithm.ZLIB, uncompressed_length=7, compressed_certificate_message=b"x"
+            )
+        ),
     ),
     "CertificateVerify": (
         CertificateVerify,

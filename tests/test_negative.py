@@ -11,12 +11,12 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import handclasp.client.tls13 as client_tls13
 import handclasp.server.tls13 as server_tls13
 from handclasp import ClientConfig, ServerConfig
+from handclasp.common.certcompress import decompress_certificate
 from handclasp.common.limits import MAX_CHANGE_CIPHER_SPEC, MAX_WARNING_ALERTS
 from handclasp.connection import Connection, Phase
 from handclasp.crypto.suites import TLS13_SUITES
@@ -51,6 +51,7 @@ from handclasp.wire.handshake import (
     Certificate13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
     Finished,
     HelloRetryRequest,
@@ -105,6 +106,13 @@ def client_hello(pair: ConnectionPair) -> ClientHello:
     (hello,) = split_messages(payload)
     assert isinstance(hello, ClientHello)
     return hello
+
+
+def plain_certificate(m: Message) -> Certificate13 | None:
+    """A Certificate, or the one a CompressedCertificate carries (RFC 8879, on by default); None otherwise."""
+    if isinstance(m, CompressedCertificate):
+        return decompress_certificate(m, (m.algorithm,), 1 << 24)
+    return m if isinstance(m, Certificate13) else None
 
 
 def replace_ext(hello: ClientHello, drop: type | None = None, add: tuple[object, ...] = ()) -> ClientHello:
@@ -763,7 +771,7 @@ def test_certificate_verify_with_an_unoffered_scheme(client_config: ClientConfig
 def test_empty_server_certificate(pair: ConnectionPair) -> None:
     """RFC 8446 §4.4.2.4: a server MUST send a certificate; an empty list is decode_error."""
     def edit(msgs: list[Message]) -> list[Message]:
-        return [Certificate13(certificate_request_context=b"", certificate_list=()) if isinstance(m, Certificate13) else m for m in msgs]
+        return [Certificate13(certificate_request_context=b"", certificate_list=()) if plain_certificate(m) else m for m in msgs]
 
     wire = rewrite_encrypted_flight(pair, edit)
     expect_failure(pair.client, lambda: pair.client.receive_bytes(wire), PeerMisbehaved, M.NO_CERTIFICATE_FROM_SERVER, A.DECODE_ERROR, peer=pair.server)
@@ -1070,7 +1078,7 @@ def test_rewritten_client_flight_without_edits_still_completes(auth_pair: Connec
 def test_client_certificate_with_a_request_context(auth_pair: ConnectionPair) -> None:
     """RFC 8446 §4.4.2: in the handshake, the client's certificate_request_context is empty (illegal_parameter)."""
     def edit(msgs: list[Message]) -> list[Message]:
-        return [dataclasses.replace(m, certificate_request_context=b"\x01") if isinstance(m, Certificate13) else m for m in msgs]
+        return [dataclasses.replace(c, certificate_request_context=b"\x01") if (c := plain_certificate(m)) else m for m in msgs]
 
     wire = rewrite_client_flight(auth_pair, edit)
     expect_failure(auth_pair.server, lambda: auth_pair.server.receive_bytes(wire), PeerMisbehaved, M.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT, A.ILLEGAL_PARAMETER)
@@ -1185,10 +1193,10 @@ def test_client_certificate_entry_with_an_unrequested_extension(auth_pair: Conne
     def edit(msgs: list[Message]) -> list[Message]:
         out: list[Message] = []
         for m in msgs:
-            if isinstance(m, Certificate13):
+            if (c := plain_certificate(m)) is not None:
                 status = ext.OpaqueExtension(extension_type=ext.ExtensionType.STATUS_REQUEST, data=b"\x01\x00\x00\x01x")
-                first = dataclasses.replace(m.certificate_list[0], extensions=(status,))
-                m = dataclasses.replace(m, certificate_list=(first, *m.certificate_list[1:]))
+                first = dataclasses.replace(c.certificate_list[0], extensions=(status,))
+                m = dataclasses.replace(c, certificate_list=(first, *c.certificate_list[1:]))
             out.append(m)
         return out
 

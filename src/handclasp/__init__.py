@@ -29,6 +29,7 @@ from handclasp.errors import (
 from handclasp.negotiated import Negotiated
 from handclasp.sessions.cache import ClientSession, ClientSessionCache
 from handclasp.sessions.psk import ExternalPsk
+from handclasp.sessions.replay import MemoryReplayGuard, ReplayGuard
 from handclasp.sessions.store import MemorySessionStore, Session
 from handclasp.sessions.tickets import TicketKeys
 from handclasp.wire.enums import AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
@@ -53,6 +54,7 @@ __all__ = [
     "HandshakeTimeout",
     "Incompatibility",
     "InternalError",
+    "MemoryReplayGuard",
     "MemorySessionStore",
     "Misbehaviour",
     "NamedGroup",
@@ -61,6 +63,7 @@ __all__ = [
     "PeerMisbehaved",
     "ProtocolVersion",
     "RecordOverflow",
+    "ReplayGuard",
     "ServerConfig",
     "ServerConnection",
     "Session",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from handclasp.common.certcompress import DEFAULT_CERTIFICATE_COMPRESSION, SUPPORTED_ALGORITHMS
 from handclasp.crypto.groups import DEFAULT_GROUPS, SUPPORTED_GROUPS
 from handclasp.crypto.provider import DEFAULT_PROVIDER, CryptoProvider
 from handclasp.crypto.signatures import DEFAULT_SIGNATURE_SCHEMES, DEFAULT_SIGNATURE_SCHEMES_CERT
@@ -19,10 +20,18 @@ from handclasp.crypto.suites import DEFAULT_TLS13_SUITES, TLS13_SUITES
 from handclasp.crypto.suites12 import DEFAULT_TLS12_SUITES, TLS12_SUITES
 from handclasp.sessions.cache import ClientSessionCache
 from handclasp.sessions.psk import ExternalPsk
+from handclasp.sessions.replay import MemoryReplayGuard, ReplayGuard
 from handclasp.sessions.store import MemorySessionStore, SessionStore
 from handclasp.sessions.tickets import TicketKeys
 from handclasp.tools.certs import CertifiedKey
-from handclasp.wire.enums import CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme
+from handclasp.wire.enums import (
+    CertificateCompressionAlgorithm,
+    CipherSuite,
+    NamedGroup,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+    SignatureScheme,
+)
 from handclasp.wire.handshake import DEFAULT_MAX_HANDSHAKE_MESSAGE
 from handclasp.x509.trust import load_roots
 from handclasp.x509.verify import (
@@ -35,6 +44,7 @@ from handclasp.x509.verify import (
 
 ClientAuth = Literal["none", "request", "require"]
 TicketMode = Literal["stateless", "stateful"]
+OcspStapling = Literal["off", "request", "require"]
 
 DEFAULT_VERSIONS: tuple[ProtocolVersion, ...] = (ProtocolVersion.TLS1_3, ProtocolVersion.TLS1_2)
 DEFAULT_CIPHER_SUITES: tuple[CipherSuite, ...] = DEFAULT_TLS13_SUITES + DEFAULT_TLS12_SUITES
@@ -64,6 +74,14 @@ def _check_versions(versions: tuple[ProtocolVersion, ...], legacy: bool) -> None
         if version in _MODERN_VERSIONS or (legacy and version in _LEGACY_VERSIONS):
             continue
         raise ValueError(f"{version!r}: TLS 1.0/1.1 need legacy_versions=True (RFC 8996); SSL 3.0 never")
+
+
+def _check_certificate_compression(algorithms: tuple[CertificateCompressionAlgorithm, ...]) -> None:
+    for algorithm in algorithms:
+        if algorithm not in SUPPORTED_ALGORITHMS:
+            raise ValueError(f"unsupported certificate compression algorithm {algorithm!r}")
+    if len(set(algorithms)) != len(algorithms):
+        raise ValueError("certificate_compression lists an algorithm twice")
 
 
 def _env_keylog() -> str | None:
@@ -122,7 +140,17 @@ class ClientConfig:
     psk_modes: tuple[PskKeyExchangeMode, ...] = (PskKeyExchangeMode.PSK_DHE_KE,)
     external_psk: ExternalPsk | None = None
     post_handshake_auth: bool = False
+    # RFC 8446 §2.3: offer 0-RTT (send_early_data) when the resumed ticket allows it. Opt-in:
+    # early data can be replayed (RFC 8446 §8).
+    enable_early_data: bool = False
+    # RFC 8879: algorithms offered for the server's certificate (and used for ours), our order; () = off.
+    certificate_compression: tuple[CertificateCompressionAlgorithm, ...] = DEFAULT_CERTIFICATE_COMPRESSION
     fallback_scsv: bool = False
+    # RFC 8446 §4.4.2.1 / RFC 6066 §8: ask for the leaf's OCSP staple and check what comes back;
+    # "require" refuses a server without one (must-staple leaves, RFC 7633, always do).
+    ocsp_stapling: OcspStapling = "request"
+    # RFC 6962 §3.3.1: ask for SCTs; Negotiated.signed_certificate_timestamps is passed through UNVERIFIED.
+    request_scts: bool = False
     max_fragment_length: int | None = None
     record_size_limit: int | None = None
     record_padding_block: int = 0
@@ -133,6 +161,7 @@ class ClientConfig:
     def __post_init__(self) -> None:
         _check_common(self.cipher_suites, self.groups, self.signature_schemes, self.alpn_protocols)
         _check_versions(self.versions, self.legacy_versions)
+        _check_certificate_compression(self.certificate_compression)
         for group in self.key_share_groups or ():
             if group not in self.groups:
                 raise ValueError(f"key_share group {group!r} is not in groups")
@@ -144,6 +173,8 @@ class ClientConfig:
             raise ValueError("record_padding_block must be 0..16384")
         if self.handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
+        if self.ocsp_stapling not in ("off", "request", "require"):
+            raise ValueError("ocsp_stapling must be 'off', 'request' or 'require'")
         verifier: ServerCertVerifier
         if self.dangerous_skip_verification:
             verifier = NoServerVerification()
@@ -191,6 +222,12 @@ class ServerConfig:
     psk_modes: tuple[PskKeyExchangeMode, ...] = (PskKeyExchangeMode.PSK_DHE_KE,)
     external_psks: tuple[ExternalPsk, ...] = ()
     max_ticket_age_skew: float = 10.0
+    # TLS 1.3 0-RTT (RFC 8446 §4.2.10, §8): 0 is off; else tickets allow this many bytes of early
+    # data, accepted when fresh (ticket ages within max_early_data_age_skew seconds) and, with
+    # stateless tickets, seen first by early_data_anti_replay (no guard: never accepted then).
+    max_early_data_size: int = 0
+    early_data_anti_replay: ReplayGuard | None = field(default_factory=MemoryReplayGuard)
+    max_early_data_age_skew: float = 10.0
     cipher_suites: tuple[CipherSuite, ...] = DEFAULT_CIPHER_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
     signature_schemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
@@ -198,6 +235,9 @@ class ServerConfig:
     client_cafile: str | None = None
     client_cadata: bytes | None = None
     client_verifier: ClientCertVerifier | None = None
+    # RFC 8879: our order for compressing our certificate (first one the client offered) and the
+    # algorithms offered in CertificateRequest for the client's; () = off.
+    certificate_compression: tuple[CertificateCompressionAlgorithm, ...] = DEFAULT_CERTIFICATE_COMPRESSION
     keylog_filename: str | None = field(default_factory=_env_keylog)
     record_padding_block: int = 0
     max_handshake_message_size: int = DEFAULT_MAX_HANDSHAKE_MESSAGE
@@ -211,6 +251,7 @@ class ServerConfig:
             raise ValueError("a server needs at least one certificate")
         if self.client_auth not in ("none", "request", "require"):
             raise ValueError("client_auth must be 'none', 'request' or 'require'")
+        _check_certificate_compression(self.certificate_compression)
         verifier: ClientCertVerifier | None = self.client_verifier
         if verifier is None and self.client_auth != "none":
             if self.client_cafile is None and self.client_cadata is None:
@@ -224,6 +265,10 @@ class ServerConfig:
             raise ValueError("tls13_tickets must be 0..16")
         if self.tls13_ticket_mode not in ("stateless", "stateful"):
             raise ValueError("tls13_ticket_mode must be 'stateless' or 'stateful'")
+        if not 0 <= self.max_early_data_size <= 0xFFFFFFFF:
+            raise ValueError("max_early_data_size must be 0..2^32-1 (RFC 8446 §4.6.1)")
+        if not self.max_early_data_age_skew >= 0:
+            raise ValueError("max_early_data_age_skew must not be negative")
         if not 0 < self.session_lifetime <= 7 * 24 * 3600:
             raise ValueError("session_lifetime must be 1 s .. 7 days (RFC 8446 §4.6.1)")
         if self.session_tickets and self.ticket_keys is None:

@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import functools
 
-from handclasp.common.context import HandshakeContext, State
+from handclasp.common.context import HandshakeContext, ReadsEarlyData, State
 from handclasp.common.limits import TemperCounters
 from handclasp.common.traffic import Traffic
 from handclasp.config import ClientConfig, ServerConfig
@@ -65,6 +65,8 @@ _TRANSITIONS: dict[Phase, frozenset[Phase]] = {
 
 # RFC 8446 §4.2.10: how much refused 0-RTT data a server skips before calling it an attack.
 MAX_SKIPPED_EARLY_DATA = 2**16
+
+_EARLY_RECORD_OVERHEAD = 5 + 1 + 16 + 256  # header, inner type, AEAD tag, padding slack per record
 
 _CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
 
@@ -308,8 +310,15 @@ class Connection:
         self._records.set_write_key(params, secret)
         self._write_protected = True
 
-    def skip_early_data(self) -> None:
-        self._records.skip_early_data(MAX_SKIPPED_EARLY_DATA)
+    def skip_early_data(self, max_early_data_size: int = 0) -> None:
+        # Record lengths are counted: allow each record's header, type byte and tag on top.
+        overhead = (max_early_data_size // 2**14 + 1) * _EARLY_RECORD_OVERHEAD
+        self._records.skip_early_data(max(MAX_SKIPPED_EARLY_DATA, max_early_data_size + overhead))
+
+    def set_write_plaintext(self) -> None:
+        self._flush_handshake()
+        self._records.clear_write_key()
+        self._write_protected = False
 
     def set_write_record_limit(self, limit: int) -> None:
         self._write_limit = limit
@@ -346,6 +355,15 @@ class Connection:
         # receive_bytes inlines this (and _handle_record's checks) for non-empty records in
         # Traffic: keep the two in step.
         if self._phase is not _TRAFFIC:
+            state = self._state
+            if self._phase is Phase.HANDSHAKING and isinstance(state, ReadsEarlyData):
+                # RFC 8446 §2.3: accepted 0-RTT data, read under client_early_traffic_secret.
+                if payload:
+                    self._counters.application_data()
+                else:
+                    self._counters.empty_record()
+                self._state = state.handle_early_data(self._ctx, payload, self)
+                return
             raise PeerMisbehaved(Misbehaviour.APPLICATION_DATA_BEFORE_HANDSHAKE)
         if not payload:
             self._counters.empty_record()
@@ -583,6 +601,37 @@ class ClientConnection(Connection):
             self._state = state.start(self._ctx, self)
             self._flush_handshake()
         return self._take_events()
+
+    @property
+    def early_data_limit(self) -> int:
+        """Bytes of 0-RTT data ``send_early_data`` still accepts (RFC 8446 §4.2.10): 0 unless
+        ``enable_early_data`` is on and a ticket that allows early data was offered, and 0 again
+        once the server refused it or the handshake is over. Valid after ``start_handshake()``."""
+        if not self._started or self._phase is not Phase.HANDSHAKING or self._we_closed:
+            return 0
+        return self._ctx.early_data_limit
+
+    def send_early_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Send ``data`` as 0-RTT data, under client_early_traffic_secret (RFC 8446 §2.3).
+
+        Only between ``start_handshake()`` and the end of the handshake, while 0-RTT is on
+        offer and at most ``early_data_limit`` bytes (else ApiMisuse; nothing is sent). Early
+        data can be replayed by an attacker (RFC 8446 §8); if the server refuses it
+        (``EarlyDataRejected``), resend what matters with ``send_application_data``.
+        """
+        self._raise_if_failed()
+        limit = self.early_data_limit
+        if limit == 0:
+            raise ApiMisuse("0-RTT data is not on offer on this connection (any more)")
+        if type(data) is not bytes:
+            data = memoryview(data).cast("B")  # len() counts bytes
+        if len(data) > limit:
+            raise ApiMisuse(f"{len(data)} bytes exceed the {limit} bytes of 0-RTT data still allowed")
+        if not data:
+            return
+        with self._boundary():
+            self._ctx.early_data_limit = limit - len(data)
+            self._write_application_data(data)
 
     def remember_session(self, session: ClientSession) -> None:
         super().remember_session(session)

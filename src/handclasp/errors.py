@@ -120,6 +120,11 @@ class Misbehaviour(enum.Enum):
     BAD_SIGNATURE = "bad_certificate_verify_signature"
     BAD_FINISHED = "bad_finished"
     NONEMPTY_CERTIFICATE_REQUEST_CONTEXT = "nonempty_certificate_request_context"
+    # certificate compression (RFC 8879 §4)
+    UNOFFERED_CERTIFICATE_COMPRESSION = "certificate_compression_algorithm_not_offered"
+    COMPRESSED_CERTIFICATE_TOO_LARGE = "compressed_certificate_uncompressed_length_too_large"
+    CERTIFICATE_UNCOMPRESSED_LENGTH_MISMATCH = "certificate_uncompressed_length_mismatch"
+    CERTIFICATE_DECOMPRESSION_FAILED = "certificate_decompression_failed"
     # post-handshake
     BAD_KEY_UPDATE = "bad_key_update_request"
     UNEXPECTED_POST_HANDSHAKE_MESSAGE = "unexpected_post_handshake_message"
@@ -129,6 +134,11 @@ class Misbehaviour(enum.Enum):
     SERVER_SELECTED_UNOFFERED_PSK = "server_selected_unoffered_psk"
     PSK_HASH_MISMATCH = "psk_hash_does_not_match_cipher_suite"
     EMPTY_POST_HANDSHAKE_CERTIFICATE_REQUEST_CONTEXT = "empty_post_handshake_certificate_request_context"
+    # 0-RTT early data (RFC 8446 §4.2.10)
+    EARLY_DATA_AFTER_HELLO_RETRY = "early_data_in_second_client_hello"
+    TOO_MUCH_EARLY_DATA = "early_data_over_max_early_data_size"
+    EARLY_DATA_ACCEPTED_FOR_OTHER_PSK = "early_data_accepted_without_first_psk"
+    EARLY_DATA_PARAMETERS_CHANGED = "early_data_accepted_with_other_suite_or_alpn"
 
 
 class PeerMisbehaved(TLSError):
@@ -156,6 +166,7 @@ class Incompatibility(enum.Enum):
     NO_ENCRYPT_THEN_MAC = "cbc_without_encrypt_then_mac"
     INAPPROPRIATE_FALLBACK = "inappropriate_fallback"
     NO_CLIENT_CERTIFICATE = "client_sent_no_certificate"
+    EARLY_DATA_WITH_OLD_VERSION = "early_data_offered_but_server_chose_tls12_or_older"
 
 
 class PeerIncompatible(TLSError):
@@ -177,6 +188,15 @@ class CertificateProblem(enum.Enum):
     REVOKED = "revoked"
     REQUIRED = "certificate_required"
     OTHER = "other"
+    # A stapled OCSP response that does not prove the leaf good (RFC 6960; RFC 8446 §4.4.2.1, §6.2).
+    OCSP_MALFORMED = "ocsp_response_malformed"
+    OCSP_UNSUCCESSFUL = "ocsp_response_status_not_successful"
+    OCSP_WRONG_CERTIFICATE = "ocsp_response_for_another_certificate"
+    OCSP_BAD_SIGNATURE = "ocsp_response_signature_invalid"
+    OCSP_NOT_YET_VALID = "ocsp_response_not_yet_valid"
+    OCSP_EXPIRED = "ocsp_response_expired"
+    OCSP_STATUS_UNKNOWN = "ocsp_certificate_status_unknown"
+    OCSP_MISSING = "ocsp_response_missing"  # must-staple (RFC 7633) or ocsp_stapling="require"
 
 
 class CertificateVerifyError(TLSError):
@@ -319,6 +339,10 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.BAD_SIGNATURE: _A.DECRYPT_ERROR,
     Misbehaviour.BAD_FINISHED: _A.DECRYPT_ERROR,
     Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.UNOFFERED_CERTIFICATE_COMPRESSION: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.COMPRESSED_CERTIFICATE_TOO_LARGE: _A.BAD_CERTIFICATE,
+    Misbehaviour.CERTIFICATE_UNCOMPRESSED_LENGTH_MISMATCH: _A.BAD_CERTIFICATE,
+    Misbehaviour.CERTIFICATE_DECOMPRESSION_FAILED: _A.BAD_CERTIFICATE,
     Misbehaviour.BAD_KEY_UPDATE: _A.ILLEGAL_PARAMETER,
     Misbehaviour.UNEXPECTED_POST_HANDSHAKE_MESSAGE: _A.UNEXPECTED_MESSAGE,
     Misbehaviour.INVALID_TICKET_LIFETIME: _A.ILLEGAL_PARAMETER,
@@ -326,6 +350,10 @@ MISBEHAVIOUR_ALERTS: dict[Misbehaviour, AlertDescription] = {
     Misbehaviour.SERVER_SELECTED_UNOFFERED_PSK: _A.ILLEGAL_PARAMETER,
     Misbehaviour.PSK_HASH_MISMATCH: _A.ILLEGAL_PARAMETER,
     Misbehaviour.EMPTY_POST_HANDSHAKE_CERTIFICATE_REQUEST_CONTEXT: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.EARLY_DATA_AFTER_HELLO_RETRY: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.TOO_MUCH_EARLY_DATA: _A.UNEXPECTED_MESSAGE,
+    Misbehaviour.EARLY_DATA_ACCEPTED_FOR_OTHER_PSK: _A.ILLEGAL_PARAMETER,
+    Misbehaviour.EARLY_DATA_PARAMETERS_CHANGED: _A.ILLEGAL_PARAMETER,
 }
 
 INCOMPATIBILITY_ALERTS: dict[Incompatibility, AlertDescription] = {
@@ -346,6 +374,7 @@ INCOMPATIBILITY_ALERTS: dict[Incompatibility, AlertDescription] = {
     Incompatibility.NO_ENCRYPT_THEN_MAC: _A.HANDSHAKE_FAILURE,
     Incompatibility.INAPPROPRIATE_FALLBACK: _A.INAPPROPRIATE_FALLBACK,
     Incompatibility.NO_CLIENT_CERTIFICATE: _A.HANDSHAKE_FAILURE,
+    Incompatibility.EARLY_DATA_WITH_OLD_VERSION: _A.PROTOCOL_VERSION,
 }
 
 CERTIFICATE_ALERTS: dict[CertificateProblem, AlertDescription] = {
@@ -360,6 +389,14 @@ CERTIFICATE_ALERTS: dict[CertificateProblem, AlertDescription] = {
     CertificateProblem.REVOKED: _A.CERTIFICATE_REVOKED,
     CertificateProblem.REQUIRED: _A.CERTIFICATE_REQUIRED,
     CertificateProblem.OTHER: _A.BAD_CERTIFICATE,
+    CertificateProblem.OCSP_MALFORMED: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_UNSUCCESSFUL: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_WRONG_CERTIFICATE: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_BAD_SIGNATURE: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_NOT_YET_VALID: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_EXPIRED: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_STATUS_UNKNOWN: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
+    CertificateProblem.OCSP_MISSING: _A.BAD_CERTIFICATE_STATUS_RESPONSE,
 }
 
 

@@ -22,6 +22,23 @@ class ApplicationData:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyData:
+    """Server: 0-RTT data the client sent before the handshake completed (RFC 8446 §2.3).
+
+    Kept apart from ApplicationData: it may be a replay (RFC 8446 §8, RFC 8470), so the
+    application decides what it may act on before ``HandshakeComplete``.
+    """
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyDataRejected:
+    """Client: the server refused our 0-RTT data (RFC 8446 §4.2.10); resend it as 1-RTT data
+    if it still matters."""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionTicket:
     """A TLS 1.3 NewSessionTicket as the client received it (RFC 8446 §4.6.1)."""
 
@@ -99,6 +116,8 @@ _RFC_NAMES = {
 Event = (
     HandshakeComplete
     | ApplicationData
+    | EarlyData
+    | EarlyDataRejected
     | SessionTicketReceived
     | PeerCertificateReceived
     | CloseNotify

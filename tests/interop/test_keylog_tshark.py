@@ -74,7 +74,7 @@ def test_handclasp_client_and_server_decrypt_across_key_update(keylog_path: Path
     assert uris(pcap, None) == []  # nothing readable without the key log
 
     decrypted = tshark_handshake_types(pcap, keylog_path)
-    assert {8, 11, 15, 20} <= set(decrypted)
+    assert {8, 25, 15, 20} <= set(decrypted)  # handclasp to handclasp: CompressedCertificate (RFC 8879)
     assert decrypted.count(24) == 2  # our server's KeyUpdate and the client's reply
     seen = uris(pcap, keylog_path)
     assert "/before-key-update" in seen

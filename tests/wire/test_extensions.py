@@ -67,7 +67,7 @@ ALLOWED_IN = {
     MessageKind.SH12: (ExtensionType.EXTENDED_MASTER_SECRET, b""),
     MessageKind.HRR: (ExtensionType.SUPPORTED_VERSIONS, VERSIONS_SH_BODY),
     MessageKind.EE: (ExtensionType.SUPPORTED_GROUPS, GROUPS_BODY),
-    MessageKind.CT: (ExtensionType.STATUS_REQUEST, b"\x01"),
+    MessageKind.CT: (ExtensionType.STATUS_REQUEST, b"\x01\x00\x00\x01x"),  # RFC 6066 §8 CertificateStatus
     MessageKind.CR: (ExtensionType.SIGNATURE_ALGORITHMS, b"\x00\x02\x04\x03"),
     MessageKind.NST: (ExtensionType.EARLY_DATA, b"\x00\x00\x40\x00"),
 }

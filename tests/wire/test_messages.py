@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from handclasp.errors import DecodeError, PeerMisbehaved, TLSError
 from handclasp.wire import extensions as ext
 from handclasp.wire.enums import (
     AlertDescription,
+    CertificateCompressionAlgorithm,
     CipherSuite,
     ContentType,
     ECPointFormat,
@@ -30,6 +30,7 @@ from handclasp.wire.handshake import (
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
     EndOfEarlyData,
     Finished,
@@ -105,6 +106,10 @@ EXTENSION_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg
     ext.EarlyDataIndication: st.just(ext.EarlyDataIndication()),
     ext.EarlyDataTicket: st.builds(ext.EarlyDataTicket, max_early_data_size=u32),
     ext.PostHandshakeAuth: st.just(ext.PostHandshakeAuth()),
+    ext.CertificateCompressionAlgorithms: st.builds(
+        ext.CertificateCompressionAlgorithms,
+        algorithms=st.lists(open_enum(CertificateCompressionAlgorithm), min_size=1, max_size=127).map(tuple),
+    ),
     ext.KeyShareClientHello: st.builds(
         ext.KeyShareClientHello,
         client_shares=st.lists(share_entries, max_size=4, unique_by=lambda s: int(s.group)).map(tuple),
@@ -119,6 +124,18 @@ EXTENSION_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg
     ext.ECPointFormats: st.builds(ext.ECPointFormats, formats=st.lists(u8.map(ECPointFormat), min_size=1, max_size=4).map(tuple)),
     # Empty: the same class is the ServerHello's answer, which RFC 5077 §3.2 keeps empty (tickets: test_extensions12.py).
     ext.SessionTicketExt: st.just(ext.SessionTicketExt(ticket=b"")),
+    # RFC 6066 §8 / RFC 6962 §3.3: status_request and signed_certificate_timestamp forms.
+    ext.CertificateStatusRequest: st.builds(
+        ext.CertificateStatusRequest,
+        responder_id_list=st.lists(st.binary(min_size=1, max_size=20), max_size=3).map(tuple),
+        request_extensions=st.binary(max_size=20),
+    ),
+    ext.CertificateStatus: st.builds(ext.CertificateStatus, ocsp_response=st.binary(min_size=1, max_size=60)),
+    ext.SignedCertificateTimestampRequest: st.just(ext.SignedCertificateTimestampRequest()),
+    ext.SignedCertificateTimestampList: st.builds(
+        ext.SignedCertificateTimestampList,
+        sct_list=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=3).map(tuple),
+    ),
 }
 
 _KNOWN = {int(t) for t, _ in EXTENSIONS} | {int(t) for t in ext._OPAQUE_KNOWN}
@@ -209,6 +226,12 @@ MESSAGE_STRATEGIES: dict[type, st.SearchStrategy] = {  # type: ignore[type-arg]
             ),
             max_size=3,
         ).map(tuple),
+    ),
+    CompressedCertificate: st.builds(
+        CompressedCertificate,
+        algorithm=open_enum(CertificateCompressionAlgorithm),
+        uncompressed_length=st.integers(0, 0xFFFFFF),
+        compressed_certificate_message=st.binary(min_size=1, max_size=60),
     ),
     CertificateVerify: st.builds(CertificateVerify, algorithm=schemes, signature=st.binary(max_size=80)),
     Finished: st.builds(Finished, verify_data=st.binary(max_size=64)),
@@ -414,7 +437,7 @@ def test_server_hello_with_the_retry_random_decodes_as_hello_retry_request() -> 
 
 # --- open enums ---------------------------------------------------------------------------------
 
-OPEN_ENUMS = [CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, ExtensionType, AlertDescription, HandshakeType, ContentType]
+OPEN_ENUMS = [CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, ExtensionType, AlertDescription, HandshakeType, ContentType, CertificateCompressionAlgorithm]
 
 
 @pytest.mark.parametrize("cls", OPEN_ENUMS, ids=lambda c: c.__name__)

@@ -17,13 +17,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from handclasp.crypto.suites12 import KeyExchangeAlgorithm
 from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved, TLSError, UnexpectedMessage
-from handclasp.wire import extensions as ext
-from handclasp.wire import handshake12 as hs12
+from handclasp.wire import extensions as ext, handshake12 as hs12
 from handclasp.wire.codec import Reader
 from handclasp.wire.enums import (
     AlertDescription,

@@ -5,6 +5,8 @@ Theory of operation (RFC 8446 §2, §4.1):
     ExpectStart --start()--> ClientHello ---------------------> ExpectServerHello
     ExpectServerHello + HelloRetryRequest --> [CCS] ClientHello2 --> ExpectServerHello (retried)
     ExpectServerHello + ServerHello --> handshake keys --> client.tls13.ExpectEncryptedExtensions
+    0-RTT (RFC 8446 §2.3): ClientHello(+early_data) [CCS] --> write key := client_early_traffic_secret,
+      kept until EndOfEarlyData (or the refusal); an HRR refuses it and the retried hello is plaintext.
 
 Rules: the ClientHello bytes are kept raw; the transcript starts only once the
 ServerHello (or HRR) fixes the hash.  A TLS 1.3 ticket or external PSK goes in
@@ -22,8 +24,9 @@ from typing import TYPE_CHECKING, ClassVar
 from cryptography import x509
 
 from handclasp.client.tls12 import start_tls12
-from handclasp.client.tls13 import ExpectEncryptedExtensions, HandshakeKeys
+from handclasp.client.tls13 import ClientEarlyData, ExpectEncryptedExtensions, HandshakeKeys
 from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.stapling import client_status_extensions
 from handclasp.common.traffic import PskAccepted
 from handclasp.config import ClientConfig
 from handclasp.crypto.groups import KeyExchange, default_key_share_groups, generate_key_exchange
@@ -32,6 +35,7 @@ from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.crypto.suites12 import TLS12_SUITES, KeyExchangeAlgorithm
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import ApiMisuse, Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.events import EarlyDataRejected
 from handclasp.sessions.cache import ClientSession
 from handclasp.sessions.psk import PskOffer, bind_offers, external_offer, resumption_offer
 from handclasp.wire.enums import (
@@ -44,7 +48,9 @@ from handclasp.wire.enums import (
 )
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
+    CertificateCompressionAlgorithms,
     Cookie,
+    EarlyDataIndication,
     ECPointFormats,
     EncryptThenMac,
     ExtendedMasterSecret,
@@ -85,6 +91,8 @@ if TYPE_CHECKING:
 
 CLIENT_HANDSHAKE_TRAFFIC_SECRET = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
 SERVER_HANDSHAKE_TRAFFIC_SECRET = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+CLIENT_EARLY_TRAFFIC_SECRET = "CLIENT_EARLY_TRAFFIC_SECRET"
+EARLY_EXPORTER_MASTER_SECRET = "EARLY_EXPORTER_MASTER_SECRET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,7 @@ class ExpectStart:
         ctx.max_offered_version = legacy_version
         offered = self.session if self.session is not None and self.session.session.version in versions else None
         psks = _psk_offers(config, offered) if offers13 else ()
+        early_params = _early_data_params(config, psks)
         if offered is not None and offered.session.version == ProtocolVersion.TLS1_3:
             offered = None  # a TLS 1.3 session travels in pre_shared_key, not in the TLS 1.2 fields
         # RFC 8446 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id;
@@ -134,11 +143,16 @@ class ExpectStart:
             cipher_suites=suites,
             extensions=_client_extensions(config, name, shares, versions, offered),
         )
+        if early_params is not None:
+            # RFC 8446 §4.2.10, §4.2.11: early_data, then pre_shared_key last.
+            hello = dataclasses.replace(hello, extensions=hello.extensions + (EarlyDataIndication(),))
         if psks:
             hello = bind_offers(hello, psks, prefix=None)
         ctx.client_config = config
         ctx.post_handshake_auth = offers13 and config.post_handshake_auth and bool(config.client_certificates)
         raw = out.send(hello)
+        if early_params is not None:
+            _start_early_data(ctx, config, psks[0], early_params, raw, out)
         return ExpectServerHello(
             config=config, hello=hello, hello_raw=raw, shares=shares, retry_suite=None, offered=offered, psks=psks
         )
@@ -164,6 +178,10 @@ class ExpectServerHello:
         assert isinstance(msg, ServerHello)
         if find(msg.extensions, SupportedVersionsServerHello) is None and self.retry_suite is None:
             version = self._check_legacy_version(msg)
+            if ctx.early_data_offered:
+                # RFC 8446 §4.2.10: a client that sent 0-RTT data fails on a TLS 1.2 (or older) ServerHello.
+                out.set_write_plaintext()  # so that the server can read our alert
+                raise PeerIncompatible(Incompatibility.EARLY_DATA_WITH_OLD_VERSION, version.name)
             ctx.version = version
             return start_tls12(ctx, self.config, self.hello, self.hello_raw, msg, raw, out, self.offered)
         self._check_version(msg.random, msg.extensions)
@@ -203,12 +221,18 @@ class ExpectServerHello:
         if self.config.middlebox_compat and not ctx.sent_dummy_ccs:
             out.send_dummy_change_cipher_spec()
             ctx.sent_dummy_ccs = True
-        out.set_write_key(params, client_secret)
+        early: ClientEarlyData | None = None
+        if ctx.early_data_offered and self.psks and self.psks[0].session is not None:
+            # RFC 8446 §2.3: 0-RTT data may still go out under the early key until EndOfEarlyData.
+            early = ClientEarlyData(session=self.psks[0].session.session, selected_first=psk is self.psks[0])
+        else:
+            out.set_write_key(params, client_secret)
         keys = HandshakeKeys(
             secret=handshake_secret,
             client=client_secret,
             server=server_secret,
             psk=PskAccepted._issue() if psk is not None else None,
+            early_data=early,
         )
         if psk is not None and psk.session is not None:
             ctx.resumed = True
@@ -253,6 +277,12 @@ class ExpectServerHello:
 
         params = TLS13_SUITES[msg.cipher_suite]
         ctx.hello_retry = True
+        if ctx.early_data_offered:
+            # RFC 8446 §4.1.2: the retried hello drops early_data and goes unprotected; 0-RTT is lost.
+            ctx.early_data_offered = False
+            ctx.early_data_limit = 0
+            out.set_write_plaintext()
+            out.emit(EarlyDataRejected())
         transcript = Transcript.after_hello_retry(params.hash_name, self.hello_raw)
         transcript.update(raw)
         hello = _retry_hello(self.hello, shares, cookie)
@@ -362,11 +392,15 @@ def _client_extensions(
         exts.append(RecordSizeLimit(limit=config.record_size_limit))
     if config.max_fragment_length is not None:
         exts.append(MaxFragmentLengthExt(code=MaxFragmentLength(config.max_fragment_length.bit_length() - 9)))
+    exts.extend(client_status_extensions(config))  # status_request, signed_certificate_timestamp
     if offers13:
         # psk_dhe_ke lets servers send NewSessionTicket (RFC 8446 §4.2.9).
         exts.append(PskKeyExchangeModes(modes=config.psk_modes))
         if config.post_handshake_auth and config.client_certificates:
             exts.append(PostHandshakeAuth())  # RFC 8446 §4.2.6
+        if config.certificate_compression:
+            # RFC 8879 §3: TLS 1.3 only; a TLS 1.2 server ignores it.
+            exts.append(CertificateCompressionAlgorithms(algorithms=config.certificate_compression))
         exts.append(SupportedVersionsClientHello(versions=versions))
         exts.append(_key_share(shares))
     return tuple(exts)
@@ -384,7 +418,7 @@ def _retry_hello(hello: ClientHello, shares: dict[NamedGroup, KeyExchange], cook
     for ext in hello.extensions:
         if isinstance(ext, KeyShareClientHello):
             ext = _key_share(shares)
-        elif isinstance(ext, (Cookie, OfferedPsks)):
+        elif isinstance(ext, (Cookie, OfferedPsks, EarlyDataIndication)):
             continue
         exts.append(ext)
     if cookie is not None:
@@ -407,6 +441,42 @@ def _psk_offers(config: ClientConfig, session: ClientSession | None) -> tuple[Ps
         if params is not None:
             offers.append(external_offer(config.external_psk, params))
     return tuple(offers)
+
+
+def _early_data_params(config: ClientConfig, psks: tuple[PskOffer, ...]) -> SuiteParams | None:
+    """The ticket's suite if 0-RTT can be offered with it (RFC 8446 §4.2.10), else None.
+
+    Opt-in (``enable_early_data``); only on the first PSK offered, a ticket that allows early
+    data, whose suite we still offer and whose ALPN protocol (if any) we still offer.
+    """
+    if not config.enable_early_data or not psks or psks[0].session is None:
+        return None
+    session = psks[0].session.session
+    params = TLS13_SUITES.get(session.cipher_suite)
+    if params is None or session.max_early_data_size == 0 or session.cipher_suite not in config.cipher_suites:
+        return None
+    if session.alpn_protocol is not None and session.alpn_protocol not in config.alpn_protocols:
+        return None
+    return params
+
+
+def _start_early_data(
+    ctx: HandshakeContext, config: ClientConfig, psk: PskOffer, params: SuiteParams, hello_raw: bytes, out: Output
+) -> None:
+    """RFC 8446 §2.3, §7.1: after the ClientHello, write under client_early_traffic_secret."""
+    assert psk.session is not None
+    early = EarlySecret(params, psk.key)
+    hello_hash = Transcript(params.hash_name, hello_raw).digest()
+    secret = early.client_early_traffic_secret(hello_hash)
+    out.log_secret(CLIENT_EARLY_TRAFFIC_SECRET, secret)
+    out.log_secret(EARLY_EXPORTER_MASTER_SECRET, early.early_exporter_master_secret(hello_hash))
+    if config.middlebox_compat:
+        # RFC 8446 §D.4: with early data the dummy CCS may follow the ClientHello at once.
+        out.send_dummy_change_cipher_spec()
+        ctx.sent_dummy_ccs = True
+    out.set_write_key(params, secret)
+    ctx.early_data_offered = True
+    ctx.early_data_limit = psk.session.session.max_early_data_size
 
 
 def _suite_with_hash(config: ClientConfig, hash_name: str) -> SuiteParams | None:

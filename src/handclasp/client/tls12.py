@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.stapling import expect_certificate_status12
 from handclasp.common.tls12 import CLIENT_RANDOM, Handshake12
 from handclasp.common.traffic12 import FullHandshake, ResumedSession, RsaKeyTransport, Traffic12
 from handclasp.config import ClientConfig
@@ -168,11 +169,15 @@ class ExpectCertificate12:
         ctx.peer_certificates = verified.chain
         _check_key_fits_suite(self.hs, verified)
         self.hs.add(raw)
+        following: State
         if self.hs.suite.kx is KeyExchangeAlgorithm.RSA:
-            return ExpectCertificateRequestOrServerHelloDone(
+            following = ExpectCertificateRequestOrServerHelloDone(
                 config=self.config, hs=self.hs, expects_ticket=self.expects_ticket, certificate=verified, exchange=None
             )
-        return ExpectServerKeyExchange(config=self.config, hs=self.hs, expects_ticket=self.expects_ticket, certificate=verified)
+        else:
+            following = ExpectServerKeyExchange(config=self.config, hs=self.hs, expects_ticket=self.expects_ticket, certificate=verified)
+        # RFC 6066 §8: a CertificateStatus (OCSP staple) may come first.
+        return expect_certificate_status12(self.config, self.hs, verified, following)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +409,7 @@ def _negotiated(ctx: HandshakeContext, hs: Handshake12, resumed: bool) -> Negoti
         client_certificate_requested=ctx.client_certificate_requested,
         resumed=resumed,
         extended_master_secret=hs.extended_master_secret,
+        ocsp_response=ctx.ocsp_response,
     )
 
 

@@ -21,7 +21,9 @@ import hmac
 from dataclasses import dataclass
 from typing import ClassVar
 
+from handclasp.common.certcompress import offered_algorithms, received_certificate, send_certificate
 from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.stapling import check_server_status
 from handclasp.common.traffic import FinishedVerified, PskAccepted, Traffic, log_application_secrets
 from handclasp.config import ClientConfig
 from handclasp.crypto.schedule13 import HandshakeSecret, finished_verify_data
@@ -34,12 +36,14 @@ from handclasp.crypto.signatures import (
 )
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import Misbehaviour, PeerMisbehaved
-from handclasp.events import HandshakeComplete
+from handclasp.events import EarlyDataRejected, HandshakeComplete
 from handclasp.negotiated import Negotiated
+from handclasp.sessions.store import Session
 from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import ProtocolVersion, SignatureScheme
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
+    EarlyDataIndication,
     MaxFragmentLengthExt,
     RecordSizeLimit,
     SignatureAlgorithms,
@@ -52,11 +56,21 @@ from handclasp.wire.handshake import (
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
+    EndOfEarlyData,
     Finished,
     Message,
 )
 from handclasp.x509.verify import CertificateVerified
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEarlyData:
+    """0-RTT still in play at ServerHello: the ticket it rode on, and whether the server chose it."""
+
+    session: Session
+    selected_first: bool  # the server selected identity 0, the ticket (RFC 8446 §4.2.10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,7 @@ class HandshakeKeys:
     client: bytes
     server: bytes
     psk: PskAccepted | None = None
+    early_data: ClientEarlyData | None = None  # set: our write key is still the early one
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +115,8 @@ class ExpectEncryptedExtensions:
             out.set_write_record_limit(min(2**14, size_limit.limit - 1))
         elif fragment is not None:
             out.set_write_record_limit(1 << (8 + fragment.code))
+        if self.keys.early_data is not None:
+            _check_early_data_answer(ctx, self.keys.early_data, find(msg.extensions, EarlyDataIndication), out)
         _transcript(ctx).update(raw)
         if self.keys.psk is not None:
             # RFC 8446 §4.3.2, §2.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
@@ -109,7 +126,7 @@ class ExpectEncryptedExtensions:
 
 @dataclass(frozen=True, slots=True)
 class ExpectCertificateOrCertificateRequest:
-    expects: ClassVar[tuple[type, ...]] = (Certificate13, CertificateRequest13)
+    expects: ClassVar[tuple[type, ...]] = (Certificate13, CompressedCertificate, CertificateRequest13)
     config: ClientConfig
     hello: ClientHello
     keys: HandshakeKeys
@@ -131,14 +148,17 @@ class ExpectCertificateOrCertificateRequest:
 
 @dataclass(frozen=True, slots=True)
 class ExpectCertificate:
-    expects: ClassVar[tuple[type, ...]] = (Certificate13,)
+    expects: ClassVar[tuple[type, ...]] = (Certificate13, CompressedCertificate)
     config: ClientConfig
     hello: ClientHello
     keys: HandshakeKeys
     request: CertificateRequest13 | None
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
-        assert isinstance(msg, Certificate13)
+        assert isinstance(msg, Certificate13 | CompressedCertificate)
+        # RFC 8879 §4: a CompressedCertificate is checked as the Certificate it carries; raw stays as sent.
+        algorithms = offered_algorithms(self.hello.extensions)
+        msg, ctx.certificate_compression = received_certificate(msg, algorithms, self.config.max_handshake_message_size)
         # RFC 8446 §4.4.2: the server's context is empty and its list is never empty (decode_error).
         if msg.certificate_request_context:
             raise PeerMisbehaved(Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT)
@@ -152,6 +172,8 @@ class ExpectCertificate:
         chain = [entry.cert_data for entry in msg.certificate_list]
         verified = self.config.server_verifier.verify_server(chain, ctx.server_name, ctx.provider.now())
         ctx.peer_certificates = verified.chain
+        # RFC 8446 §4.4.2.1: the leaf's OCSP staple (and SCTs); other entries' status is ignored.
+        check_server_status(ctx, self.config, verified, msg.certificate_list[0].extensions)
         _transcript(ctx).update(raw)
         return ExpectCertificateVerify(
             config=self.config, keys=self.keys, request=self.request, certificate=verified
@@ -207,6 +229,12 @@ class ExpectFinished:
         ctx.exporter_master_secret = master.exporter_master_secret(server_finished_hash)
         log_application_secrets(out, client_app, server_app, ctx.exporter_master_secret)
         out.set_read_key(params, server_app)
+        if self.keys.early_data is not None:
+            if ctx.early_data_accepted:
+                # RFC 8446 §4.5: after the server's Finished, EndOfEarlyData under the early key.
+                transcript.update(out.send(EndOfEarlyData()))
+            out.set_write_key(params, self.keys.client)
+            ctx.early_data_limit = 0
 
         if self.request is not None:
             self._send_client_certificate(ctx, self.request, out)
@@ -235,7 +263,8 @@ class ExpectFinished:
         if certified is not None and scheme is not None:
             entries = tuple(CertificateEntry(cert_data=der) for der in certified.chain_der)
         certificate = Certificate13(certificate_request_context=request.certificate_request_context, certificate_list=entries)
-        transcript.update(out.send(certificate))
+        offer = offered_algorithms(request.extensions)
+        transcript.update(send_certificate(out, certificate, self.config.certificate_compression, offer))
         if certified is None or scheme is None:
             return
         content = certificate_verify_content(False, transcript.digest())
@@ -268,7 +297,31 @@ def _negotiated(ctx: HandshakeContext) -> Negotiated:
         client_certificate_requested=ctx.client_certificate_requested,
         resumed=ctx.resumed,
         hello_retry=ctx.hello_retry,
+        early_data_accepted=ctx.early_data_accepted,
+        certificate_compression=ctx.certificate_compression,
+        ocsp_response=ctx.ocsp_response,
+        signed_certificate_timestamps=ctx.signed_certificate_timestamps,
     )
+
+
+def _check_early_data_answer(
+    ctx: HandshakeContext, early: ClientEarlyData, answer: EarlyDataIndication | None, out: Output
+) -> None:
+    """RFC 8446 §4.2.10: EncryptedExtensions says whether our 0-RTT data was accepted."""
+    if answer is None:
+        ctx.early_data_offered = False
+        ctx.early_data_limit = 0
+        out.emit(EarlyDataRejected())
+        return
+    # RFC 8446 §4.2.10: accepted 0-RTT needs identity 0 (else illegal_parameter), and was sent
+    # under the ticket's suite and ALPN protocol, so the server must have kept both.
+    if not early.selected_first:
+        raise PeerMisbehaved(Misbehaviour.EARLY_DATA_ACCEPTED_FOR_OTHER_PSK)
+    if ctx.suite().suite != early.session.cipher_suite:
+        raise PeerMisbehaved(Misbehaviour.EARLY_DATA_PARAMETERS_CHANGED, "cipher suite")
+    if ctx.alpn_protocol != early.session.alpn_protocol:
+        raise PeerMisbehaved(Misbehaviour.EARLY_DATA_PARAMETERS_CHANGED, "ALPN protocol")
+    ctx.early_data_accepted = True
 
 
 def _transcript(ctx: HandshakeContext) -> Transcript:

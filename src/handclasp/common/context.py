@@ -8,7 +8,7 @@ states read (config, randoms, transcript, suite) lives in one small
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from cryptography import x509
 
@@ -17,7 +17,13 @@ from handclasp.crypto.suites import SuiteParams
 from handclasp.crypto.transcript import Transcript
 from handclasp.events import Event
 from handclasp.keylog import KeyLogWriter
-from handclasp.wire.enums import AlertDescription, NamedGroup, ProtocolVersion, SignatureScheme
+from handclasp.wire.enums import (
+    AlertDescription,
+    CertificateCompressionAlgorithm,
+    NamedGroup,
+    ProtocolVersion,
+    SignatureScheme,
+)
 from handclasp.wire.handshake import Message
 from handclasp.wire.handshake12 import Message12
 
@@ -43,8 +49,14 @@ class Output(Protocol):
 
     def set_write_record_limit(self, limit: int) -> None: ...
 
-    def skip_early_data(self) -> None:
-        """RFC 8446 §4.2.10: we refuse 0-RTT, so the client's early records are to be skipped."""
+    def skip_early_data(self, max_early_data_size: int = 0) -> None:
+        """RFC 8446 §4.2.10: we refuse 0-RTT, so the client's early records are to be skipped
+        (at least ``max_early_data_size`` bytes' worth, what the ticket allowed)."""
+        ...
+
+    def set_write_plaintext(self) -> None:
+        """Client, after a HelloRetryRequest that refused 0-RTT: the second ClientHello goes
+        unprotected (RFC 8446 §4.1.2), not under the early traffic key."""
         ...
 
     def emit(self, event: Event) -> None: ...
@@ -87,6 +99,7 @@ class HandshakeContext:
     peer_certificates: tuple[x509.Certificate, ...] = ()
     client_certificate_requested: bool = False
     hello_retry: bool = False
+    certificate_compression: CertificateCompressionAlgorithm | None = None  # RFC 8879: the peer's Certificate
     resumed: bool = False
     version: ProtocolVersion | None = None  # fixed by ServerHello
     max_offered_version: ProtocolVersion = ProtocolVersion.TLS1_2  # ClientHello.client_version, for RSA premaster
@@ -99,8 +112,16 @@ class HandshakeContext:
     peer_psk_modes: tuple[int, ...] = ()
     post_handshake_auth: bool = False
     client_config: ClientConfig | None = None
+    # TLS 1.3 0-RTT (RFC 8446 §4.2.10). Client: early data is offered in the current ClientHello
+    # and not refused yet, and how many more bytes may be sent; both sides: the server accepted it.
+    early_data_offered: bool = False
+    early_data_limit: int = 0
+    early_data_accepted: bool = False
     # TLS 1.2 (RFC 5705): the PRF hash, master secret and client_random + server_random.
     exporter12: tuple[str, bytes, bytes] | None = None
+    # The leaf's stapled OCSP response and SCT list, as sent or received (common/stapling.py).
+    ocsp_response: bytes | None = None
+    signed_certificate_timestamps: bytes | None = None
 
     def transcript_hash(self) -> bytes:
         assert self.transcript is not None
@@ -109,6 +130,13 @@ class HandshakeContext:
     def suite(self) -> SuiteParams:
         assert self.params is not None
         return self.params
+
+
+@runtime_checkable
+class ReadsEarlyData(Protocol):
+    """A state that takes 0-RTT application_data records (the server reading early data)."""
+
+    def handle_early_data(self, ctx: HandshakeContext, data: bytes, out: Output) -> State: ...
 
 
 class State(Protocol):

@@ -90,6 +90,11 @@ class RecordLayer:
         self._write = _Protection(params, traffic_secret)
         self._first_write = False
 
+    def clear_write_key(self) -> None:
+        """Write plaintext records again: a client's second ClientHello after it wrote 0-RTT
+        data under the early traffic key (RFC 8446 §4.1.2, §4.2.10)."""
+        self._write = None
+
     def set_write_protection12(self, protection: Protection12, version: int) -> None:
         """TLS 1.2 and older: protect every later record (RFC 5246 §6.2.3) under ``version``."""
         self._write12 = protection

@@ -26,6 +26,7 @@ from handclasp.crypto.signatures import schemes_for_key
 from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.crypto.transcript import Transcript
 from handclasp.errors import Incompatibility, Misbehaviour, PeerIncompatible, PeerMisbehaved
+from handclasp.server.early import accept_early_data
 from handclasp.server.tls12 import start_tls12_server
 from handclasp.server.tls13 import FlightPlan, ServerPsk, send_server_flight
 from handclasp.sessions.psk import binder_matches, truncated_hello
@@ -73,15 +74,19 @@ class ExpectClientHello:
         assert isinstance(msg, ClientHello)
         hello = msg
         config = self.config
+        early_offered = find(hello.extensions, EarlyDataIndication) is not None
         if self.retry is None:
             ctx.client_random = hello.random
-            if find(hello.extensions, EarlyDataIndication) is not None:
-                out.skip_early_data()  # RFC 8446 §4.2.10: 0-RTT is refused (not offered by this server)
             version = _negotiate_version(config, hello)
             if version != ProtocolVersion.TLS1_3:
+                if early_offered:
+                    out.skip_early_data()  # RFC 8446 §4.2.10: no 0-RTT below TLS 1.3
                 return start_tls12_server(ctx, config, hello, raw, version, out)
         else:
             _check_version(hello)
+            if early_offered:
+                # RFC 8446 §4.1.2: the ClientHello after a HelloRetryRequest must drop early_data.
+                raise PeerMisbehaved(Misbehaviour.EARLY_DATA_AFTER_HELLO_RETRY)
         ctx.version = ProtocolVersion.TLS1_3
         # RFC 8446 §4.1.2: for TLS 1.3, legacy_compression_methods is exactly one null byte.
         if hello.legacy_compression_methods != b"\x00":
@@ -127,6 +132,8 @@ class ExpectClientHello:
         if psk is None:
             group, chosen = _select_group(config, groups.groups, shares.client_shares)
             if chosen is None:
+                if early_offered:
+                    out.skip_early_data()  # RFC 8446 §4.2.10: a HelloRetryRequest refuses 0-RTT
                 return self._send_retry(ctx, hello, raw, suite, group, out)
             if offer is not None and dhe_ok:
                 psk = self._select_psk(ctx, hello, raw, offer, suite, dhe=True)
@@ -138,10 +145,16 @@ class ExpectClientHello:
                 raise PeerMisbehaved(Misbehaviour.MISSING_SIGNATURE_ALGORITHMS)
             certified, scheme = _select_certificate(config, ctx.server_name, algorithms.schemes)
         ctx.alpn_protocol = _select_alpn(config, find(hello.extensions, ApplicationLayerProtocolNegotiation))
+        suite = psk.suite if psk is not None else suite
+        if early_offered:
+            ctx.early_data_accepted = offer is not None and accept_early_data(ctx, config, offer, psk, suite)
+            if not ctx.early_data_accepted:
+                # RFC 8446 §4.2.10: refused 0-RTT records are skipped (the PSK may still resume).
+                out.skip_early_data(psk.session.max_early_data_size if psk is not None and psk.session else 0)
         plan = FlightPlan(
             hello=hello,
             hello_raw=raw,
-            suite=psk.suite if psk is not None else suite,
+            suite=suite,
             share=chosen,
             certified=certified,
             scheme=scheme,

@@ -7,6 +7,7 @@ Theory of operation:
       -> ExpectClientCertificate -> ExpectClientCertificateVerify   (when client auth is on)
       -> ExpectClientFinished -> [NewSessionTicket x tls13_tickets] -> common.traffic.Traffic
     PSK handshake (RFC 8446 §2.2): ServerHello(+pre_shared_key) {EncryptedExtensions Finished}
+    accepted 0-RTT (RFC 8446 §2.3): ... -> server.early.ExpectEndOfEarlyData -> ExpectClientFinished
     request_client_certificate (RFC 8446 §4.6.2): Traffic -> CertificateRequest
       -> ExpectPostHandshakeCertificate -> [..CertificateVerify] -> ..Finished -> Traffic
 
@@ -24,7 +25,14 @@ from typing import ClassVar
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from handclasp.common.certcompress import (
+    offer_extension,
+    offered_algorithms,
+    received_certificate,
+    send_certificate,
+)
 from handclasp.common.context import HandshakeContext, Output, State
+from handclasp.common.stapling import server_certificate_entries
 from handclasp.common.traffic import FinishedVerified, Traffic, log_application_secrets
 from handclasp.config import ServerConfig
 from handclasp.crypto.groups import server_key_exchange
@@ -41,12 +49,15 @@ from handclasp.errors import (
 )
 from handclasp.events import HandshakeComplete, PeerCertificateReceived
 from handclasp.negotiated import Negotiated
+from handclasp.server.early import ExpectEndOfEarlyData
 from handclasp.sessions.psk import fork_transcript
 from handclasp.sessions.store import Session
 from handclasp.tools.certs import CertifiedKey
 from handclasp.wire.enums import CipherSuite, ProtocolVersion, SignatureScheme
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
+    EarlyDataIndication,
+    EarlyDataTicket,
     Extension,
     KeyShareEntry,
     KeyShareServerHello,
@@ -62,10 +73,10 @@ from handclasp.wire.extensions import (
 )
 from handclasp.wire.handshake import (
     Certificate13,
-    CertificateEntry,
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
     Finished,
     KeyUpdate,
@@ -78,6 +89,8 @@ from handclasp.x509.verify import CertificateVerified, ClientCertVerifier, WebPk
 
 CLIENT_HANDSHAKE_TRAFFIC_SECRET = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
 SERVER_HANDSHAKE_TRAFFIC_SECRET = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+CLIENT_EARLY_TRAFFIC_SECRET = "CLIENT_EARLY_TRAFFIC_SECRET"
+EARLY_EXPORTER_MASTER_SECRET = "EARLY_EXPORTER_MASTER_SECRET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,7 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
     else:
         ctx.transcript.update(plan.hello_raw)
     transcript = ctx.transcript
+    client_early = _client_early_traffic_secret(ctx, plan, out) if ctx.early_data_accepted else None
     transcript.update(out.send(hello))
 
     handshake_secret = EarlySecret(params, plan.psk.key if plan.psk is not None else None).handshake(shared)
@@ -160,13 +174,20 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
         ctx.client_certificate_requested = True
         request = CertificateRequest13(
             certificate_request_context=b"",
-            extensions=(SignatureAlgorithms(schemes=config.signature_schemes),),
+            # RFC 8879 §3: compress_certificate in CertificateRequest offers it for the client's certificate.
+            extensions=(
+                SignatureAlgorithms(schemes=config.signature_schemes),
+                *offer_extension(config.certificate_compression),
+            ),
         )
         transcript.update(out.send(request))
     if plan.psk is None:
         assert plan.certified is not None and plan.scheme is not None
-        entries = tuple(CertificateEntry(cert_data=der) for der in plan.certified.chain_der)
-        transcript.update(out.send(Certificate13(certificate_request_context=b"", certificate_list=entries)))
+        # RFC 8446 §4.4.2.1: the leaf carries the OCSP staple / SCTs when the client asked for them.
+        entries = server_certificate_entries(plan.certified, plan.hello, ctx)
+        certificate = Certificate13(certificate_request_context=b"", certificate_list=entries)
+        offer = offered_algorithms(plan.hello.extensions)
+        transcript.update(send_certificate(out, certificate, config.certificate_compression, offer))
         content = certificate_verify_content(True, transcript.digest())
         signature = sign(plan.scheme, plan.certified.private_key, content)
         transcript.update(out.send(CertificateVerify(algorithm=plan.scheme, signature=signature)))
@@ -180,11 +201,36 @@ def send_server_flight(ctx: HandshakeContext, config: ServerConfig, plan: Flight
     ctx.exporter_master_secret = master.exporter_master_secret(server_finished_hash)
     log_application_secrets(out, client_app, server_app, ctx.exporter_master_secret)
     out.set_write_key(params, server_app)
-    out.set_read_key(params, client_hs)
     secrets = ClientSecrets(handshake=client_hs, application=client_app, master=master)
+    after: State
     if request_certificate:
-        return ExpectClientCertificate(config=config, secrets=secrets, server_app=server_app)
-    return ExpectClientFinished(config=config, secrets=secrets, server_app=server_app, client_proof=None)
+        after = ExpectClientCertificate(config=config, secrets=secrets, server_app=server_app)
+    else:
+        after = ExpectClientFinished(config=config, secrets=secrets, server_app=server_app, client_proof=None)
+    if client_early is None:
+        out.set_read_key(params, client_hs)
+        return after
+    # RFC 8446 §2.3: the client's 0-RTT data, then EndOfEarlyData, under client_early_traffic_secret.
+    assert plan.psk is not None
+    session = plan.psk.session
+    out.set_read_key(params, client_early)
+    return ExpectEndOfEarlyData(
+        params=params,
+        client_handshake_secret=client_hs,
+        max_early_data_size=session.max_early_data_size if session is not None else config.max_early_data_size,
+        after=after,
+    )
+
+
+def _client_early_traffic_secret(ctx: HandshakeContext, plan: FlightPlan, out: Output) -> bytes:
+    """RFC 8446 §7.1: Derive-Secret(Early Secret, "c e traffic", ClientHello), with the ticket's PSK."""
+    assert plan.psk is not None
+    early = EarlySecret(ctx.suite(), plan.psk.key)
+    hello_hash = ctx.transcript_hash()
+    secret = early.client_early_traffic_secret(hello_hash)
+    out.log_secret(CLIENT_EARLY_TRAFFIC_SECRET, secret)
+    out.log_secret(EARLY_EXPORTER_MASTER_SECRET, early.early_exporter_master_secret(hello_hash))
+    return secret
 
 
 def _encrypted_extensions(
@@ -195,6 +241,8 @@ def _encrypted_extensions(
         exts.append(ServerNameAck())
     if ctx.alpn_protocol is not None:
         exts.append(ApplicationLayerProtocolNegotiation(protocols=(ctx.alpn_protocol.encode("latin-1"),)))
+    if ctx.early_data_accepted:
+        exts.append(EarlyDataIndication())  # RFC 8446 §4.2.10: 0-RTT accepted
     size_limit = find(hello.extensions, RecordSizeLimit)
     fragment = find(hello.extensions, MaxFragmentLengthExt)
     if size_limit is not None:
@@ -210,13 +258,16 @@ def _encrypted_extensions(
 
 @dataclass(frozen=True, slots=True)
 class ExpectClientCertificate:
-    expects: ClassVar[tuple[type, ...]] = (Certificate13,)
+    expects: ClassVar[tuple[type, ...]] = (Certificate13, CompressedCertificate)
     config: ServerConfig
     secrets: ClientSecrets
     server_app: bytes
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
-        assert isinstance(msg, Certificate13)
+        assert isinstance(msg, Certificate13 | CompressedCertificate)
+        # RFC 8879 §4: our CertificateRequest offered config.certificate_compression; raw stays as sent.
+        offered, limit = self.config.certificate_compression, self.config.max_handshake_message_size
+        msg, ctx.certificate_compression = received_certificate(msg, offered, limit)
         # RFC 8446 §4.4.2: the context echoes the CertificateRequest's (empty in the handshake).
         if msg.certificate_request_context:
             raise PeerMisbehaved(Misbehaviour.NONEMPTY_CERTIFICATE_REQUEST_CONTEXT)
@@ -304,6 +355,10 @@ class ExpectClientFinished:
                     client_certificate_requested=ctx.client_certificate_requested,
                     resumed=ctx.resumed,
                     hello_retry=ctx.hello_retry,
+                    early_data_accepted=ctx.early_data_accepted,
+                    certificate_compression=ctx.certificate_compression,
+                    ocsp_response=ctx.ocsp_response,
+                    signed_certificate_timestamps=ctx.signed_certificate_timestamps,
                 )
             )
         )
@@ -344,6 +399,7 @@ def _send_tickets(ctx: HandshakeContext, config: ServerConfig, params: SuitePara
             created_at=now,
             lifetime=lifetime,
             ticket_age_add=age_add,
+            max_early_data_size=config.max_early_data_size,
         )
         if stateful:
             assert store is not None
@@ -355,7 +411,13 @@ def _send_tickets(ctx: HandshakeContext, config: ServerConfig, params: SuitePara
                 ticket = keys.seal(session, now)
             except ValueError:
                 return  # too large a ticket (a very long client chain): issue none
-        out.send(NewSessionTicket13(ticket_lifetime=lifetime, ticket_age_add=age_add, ticket_nonce=nonce, ticket=ticket))
+        # RFC 8446 §4.6.1: early_data(max_early_data_size) says the ticket may carry 0-RTT.
+        extensions = (EarlyDataTicket(max_early_data_size=config.max_early_data_size),) if config.max_early_data_size else ()
+        out.send(
+            NewSessionTicket13(
+                ticket_lifetime=lifetime, ticket_age_add=age_add, ticket_nonce=nonce, ticket=ticket, extensions=extensions
+            )
+        )
 
 
 def request_client_certificate(ctx: HandshakeContext, config: ServerConfig, traffic: Traffic, out: Output) -> State:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from handclasp.sessions.cache import ClientSession, ClientSessionCache
+from handclasp.sessions.replay import MemoryReplayGuard, ReplayGuard
 from handclasp.sessions.store import MemorySessionStore, Session, SessionFormatError, SessionStore
 from handclasp.sessions.tickets import TicketKeys
 
 __all__ = [
     "ClientSession",
     "ClientSessionCache",
+    "MemoryReplayGuard",
     "MemorySessionStore",
+    "ReplayGuard",
     "Session",
     "SessionFormatError",
     "SessionStore",

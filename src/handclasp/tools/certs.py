@@ -13,6 +13,7 @@ Private keys are written unencrypted with mode 0600, in directories with mode 07
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import functools
 import ipaddress
@@ -64,16 +65,41 @@ KEY_TYPES: tuple[KeyType, ...] = get_args(KeyType)
 
 @dataclass(frozen=True)
 class CertifiedKey:
-    """A certificate chain (leaf first, root not included) and the leaf's private key."""
+    """A certificate chain (leaf first, root not included) and the leaf's private key.
+
+    ``ocsp_response`` (DER OCSPResponse) and ``sct_list`` (an encoded RFC 6962 §3.3
+    SignedCertificateTimestampList) are stapled to the leaf's TLS 1.3 CertificateEntry
+    when the client asks; a response whose CertID is not the leaf's is a ValueError here.
+    """
 
     chain: tuple[x509.Certificate, ...]
     private_key: PrivateKeyTypes
+    ocsp_response: bytes | None = None
+    sct_list: bytes | None = None
 
     def __post_init__(self) -> None:
         if not self.chain:
             raise ValueError("a CertifiedKey needs at least the leaf certificate")
         if _public_der(self.private_key) != self.chain[0].public_key().public_bytes(*_SPKI):
             raise ValueError("the private key does not belong to the leaf certificate")
+        if self.ocsp_response is not None:
+            from handclasp.x509.ocsp import check_response_matches
+
+            check_response_matches(self.ocsp_response, self.chain[0], self.chain[1] if len(self.chain) > 1 else None)
+        if self.sct_list is not None:
+            _check_sct_list(self.sct_list)
+
+    def with_ocsp_response(self, der: bytes | None) -> CertifiedKey:
+        """This chain and key with ``der`` (a DER OCSPResponse for the leaf) to staple; None removes it."""
+        return dataclasses.replace(self, ocsp_response=der)
+
+    def load_ocsp_response(self, path: str | os.PathLike[str]) -> CertifiedKey:
+        """``with_ocsp_response`` with the DER read from ``path`` (never fetched from a responder)."""
+        return self.with_ocsp_response(Path(path).read_bytes())
+
+    def with_sct_list(self, sct_list: bytes | None) -> CertifiedKey:
+        """This chain and key with an encoded SignedCertificateTimestampList to send (RFC 6962 §3.3)."""
+        return dataclasses.replace(self, sct_list=sct_list)
 
     @functools.cached_property
     def chain_der(self) -> tuple[bytes, ...]:
@@ -164,10 +190,12 @@ class LocalCA:
         client: bool = False,
         not_before: datetime.datetime | None = None,
         not_after: datetime.datetime | None = None,
+        must_staple: bool = False,
     ) -> CertifiedKey:
         """Issue a leaf for ``names`` (DNS names, ``*.`` wildcards, IP literals); one year by default.
 
         ``client=True`` gives extendedKeyUsage clientAuth instead of serverAuth.
+        ``must_staple=True`` adds the TLS Feature extension with status_request (RFC 7633).
         """
         if not names:
             raise ValueError("a leaf certificate needs at least one name")
@@ -188,6 +216,8 @@ class LocalCA:
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(_aki(self._issuing_key.public_key()), critical=False)
         )
+        if must_staple:
+            builder = builder.add_extension(x509.TLSFeature([x509.TLSFeatureType.status_request]), critical=False)
         leaf = _sign(builder, self._issuing_key, _key_type_of(self._issuing_key, self._issuer))
         return CertifiedKey(chain=(leaf, *self.intermediates), private_key=key)
 
@@ -215,6 +245,16 @@ class LocalCA:
     @property
     def _issuer(self) -> x509.Certificate:
         return self.intermediates[0] if self.intermediates else self.root
+
+    @property
+    def issuer(self) -> x509.Certificate:
+        """The certificate that issues leaves (the first intermediate, else the root)."""
+        return self._issuer
+
+    @property
+    def issuing_key(self) -> CertificateIssuerPrivateKeyTypes:
+        """The private key of ``issuer`` (it signs leaves and OCSP responses)."""
+        return self._issuing_key
 
 
 def generate_private_key(key_type: KeyType) -> CertificateIssuerPrivateKeyTypes:
@@ -397,6 +437,17 @@ def _private_pem(key: PrivateKeyTypes) -> bytes:
 
 def _public_der(key: PrivateKeyTypes) -> bytes:
     return key.public_key().public_bytes(*_SPKI)
+
+
+def _check_sct_list(sct_list: bytes) -> None:
+    """RFC 6962 §3.3: ``SerializedSCT sct_list<1..2^16-1>``, each ``opaque SerializedSCT<1..2^16-1>``."""
+    from handclasp.errors import TLSError
+    from handclasp.wire.extensions import SignedCertificateTimestampList
+
+    try:
+        SignedCertificateTimestampList.from_bytes(sct_list)
+    except TLSError:
+        raise ValueError("sct_list is not an encoded SignedCertificateTimestampList") from None
 
 
 def _load_issuer_key(path: Path) -> CertificateIssuerPrivateKeyTypes:

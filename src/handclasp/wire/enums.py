@@ -239,6 +239,14 @@ class PskKeyExchangeMode(OpenIntEnum):
     PSK_DHE_KE = 1
 
 
+class CertificateCompressionAlgorithm(OpenIntEnum):
+    """RFC 8879 §7.3: the compress_certificate algorithm registry."""
+
+    ZLIB = 1
+    BROTLI = 2
+    ZSTD = 3
+
+
 class KeyUpdateRequest(OpenIntEnum):
     UPDATE_NOT_REQUESTED = 0
     UPDATE_REQUESTED = 1

@@ -11,19 +11,28 @@ NewSessionTicket, where the receiver must ignore them.
 A TLS 1.2 ServerHello (``MessageKind.SH12``: no supported_versions) has its own
 column in the registry, so a TLS 1.3-only extension there (key_share,
 pre_shared_key) is illegal_parameter and an unknown one unsupported_extension.
+
+The extension classes of a family live next door (``extensions12``: TLS 1.2 hello extensions;
+``certext``: certificate compression, OCSP status, SCTs; ``extbase``: what they share) and are
+re-exported here, so every extension is importable from this module.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, Self, TypeVar
 
 from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved
+from handclasp.wire.certext import (
+    CertificateCompressionAlgorithms as CertificateCompressionAlgorithms,
+    CertificateStatus as CertificateStatus,
+    CertificateStatusRequest as CertificateStatusRequest,
+    SignedCertificateTimestampList as SignedCertificateTimestampList,
+    SignedCertificateTimestampRequest as SignedCertificateTimestampRequest,
+)
 from handclasp.wire.codec import Reader, Writer
 from handclasp.wire.enums import (
-    ECPointFormat,
     ExtensionType,
     NamedGroup,
     NameType,
@@ -32,44 +41,24 @@ from handclasp.wire.enums import (
     SignatureScheme,
     to_enums,
 )
-
-
-class MessageKind(enum.Enum):
-    CH = "ClientHello"
-    SH = "ServerHello"
-    SH12 = "ServerHello (TLS 1.2)"
-    HRR = "HelloRetryRequest"
-    EE = "EncryptedExtensions"
-    CT = "Certificate"
-    CR = "CertificateRequest"
-    NST = "NewSessionTicket"
-
-
-class Extension(Protocol):
-    TYPE: ClassVar[ExtensionType]
-
-    @property
-    def extension_type(self) -> ExtensionType: ...
-
-    def encode_body(self, w: Writer) -> None: ...
-
-
-class _Typed:
-    """Mixin: ``extension_type`` from the class's TYPE."""
-
-    TYPE: ClassVar[ExtensionType]
-    __slots__ = ()
-
-    @property
-    def extension_type(self) -> ExtensionType:
-        return self.TYPE
-
+from handclasp.wire.extbase import (
+    Extension as Extension,
+    MessageKind as MessageKind,
+    Typed,
+)
+from handclasp.wire.extensions12 import (
+    ECPointFormats as ECPointFormats,
+    EncryptThenMac as EncryptThenMac,
+    ExtendedMasterSecret as ExtendedMasterSecret,
+    RenegotiationInfo as RenegotiationInfo,
+    SessionTicketExt as SessionTicketExt,
+)
 
 # --- server_name (RFC 6066 §3) -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class ServerNameList(_Typed):
+class ServerNameList(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SERVER_NAME
     host_name: str
 
@@ -99,7 +88,7 @@ class ServerNameList(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class ServerNameAck(_Typed):
+class ServerNameAck(Typed):
     """The empty server_name a server returns when it used the name (RFC 6066 §3)."""
 
     TYPE: ClassVar[ExtensionType] = ExtensionType.SERVER_NAME
@@ -116,7 +105,7 @@ class ServerNameAck(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class MaxFragmentLengthExt(_Typed):
+class MaxFragmentLengthExt(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.MAX_FRAGMENT_LENGTH
     code: int
 
@@ -133,7 +122,7 @@ class MaxFragmentLengthExt(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class RecordSizeLimit(_Typed):
+class RecordSizeLimit(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.RECORD_SIZE_LIMIT
     limit: int
 
@@ -150,7 +139,7 @@ class RecordSizeLimit(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SupportedGroups(_Typed):
+class SupportedGroups(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_GROUPS
     groups: tuple[NamedGroup, ...]
 
@@ -163,7 +152,7 @@ class SupportedGroups(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SignatureAlgorithms(_Typed):
+class SignatureAlgorithms(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SIGNATURE_ALGORITHMS
     schemes: tuple[SignatureScheme, ...]
 
@@ -176,7 +165,7 @@ class SignatureAlgorithms(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SignatureAlgorithmsCert(_Typed):
+class SignatureAlgorithmsCert(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SIGNATURE_ALGORITHMS_CERT
     schemes: tuple[SignatureScheme, ...]
 
@@ -189,7 +178,7 @@ class SignatureAlgorithmsCert(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class ApplicationLayerProtocolNegotiation(_Typed):
+class ApplicationLayerProtocolNegotiation(Typed):
     """RFC 7301 §3.1: ProtocolNameList; the server's answer carries exactly one name."""
 
     TYPE: ClassVar[ExtensionType] = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
@@ -213,7 +202,7 @@ class ApplicationLayerProtocolNegotiation(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SupportedVersionsClientHello(_Typed):
+class SupportedVersionsClientHello(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_VERSIONS
     versions: tuple[ProtocolVersion, ...]
 
@@ -229,7 +218,7 @@ class SupportedVersionsClientHello(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SupportedVersionsServerHello(_Typed):
+class SupportedVersionsServerHello(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.SUPPORTED_VERSIONS
     selected_version: ProtocolVersion
 
@@ -242,7 +231,7 @@ class SupportedVersionsServerHello(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class Cookie(_Typed):
+class Cookie(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.COOKIE
     cookie: bytes
 
@@ -255,7 +244,7 @@ class Cookie(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class PskKeyExchangeModes(_Typed):
+class PskKeyExchangeModes(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.PSK_KEY_EXCHANGE_MODES
     modes: tuple[PskKeyExchangeMode, ...]
 
@@ -268,7 +257,7 @@ class PskKeyExchangeModes(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class EarlyDataIndication(_Typed):
+class EarlyDataIndication(Typed):
     """Empty in ClientHello and EncryptedExtensions."""
 
     TYPE: ClassVar[ExtensionType] = ExtensionType.EARLY_DATA
@@ -282,7 +271,7 @@ class EarlyDataIndication(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class EarlyDataTicket(_Typed):
+class EarlyDataTicket(Typed):
     """NewSessionTicket's early_data: max_early_data_size."""
 
     TYPE: ClassVar[ExtensionType] = ExtensionType.EARLY_DATA
@@ -297,7 +286,7 @@ class EarlyDataTicket(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class PostHandshakeAuth(_Typed):
+class PostHandshakeAuth(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.POST_HANDSHAKE_AUTH
 
     @classmethod
@@ -327,7 +316,7 @@ class KeyShareEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyShareClientHello(_Typed):
+class KeyShareClientHello(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
     client_shares: tuple[KeyShareEntry, ...]
 
@@ -349,7 +338,7 @@ class KeyShareClientHello(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class KeyShareServerHello(_Typed):
+class KeyShareServerHello(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
     server_share: KeyShareEntry
 
@@ -362,7 +351,7 @@ class KeyShareServerHello(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class KeyShareHelloRetryRequest(_Typed):
+class KeyShareHelloRetryRequest(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.KEY_SHARE
     selected_group: NamedGroup
 
@@ -384,7 +373,7 @@ class PskIdentity:
 
 
 @dataclass(frozen=True, slots=True)
-class OfferedPsks(_Typed):
+class OfferedPsks(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.PRE_SHARED_KEY
     identities: tuple[PskIdentity, ...]
     binders: tuple[bytes, ...]
@@ -416,7 +405,7 @@ class OfferedPsks(_Typed):
 
 
 @dataclass(frozen=True, slots=True)
-class SelectedPsk(_Typed):
+class SelectedPsk(Typed):
     TYPE: ClassVar[ExtensionType] = ExtensionType.PRE_SHARED_KEY
     selected_identity: int
 
@@ -426,87 +415,6 @@ class SelectedPsk(_Typed):
 
     def encode_body(self, w: Writer) -> None:
         w.uint16(self.selected_identity)
-
-
-# --- TLS 1.2 hello extensions (RFC 5746, RFC 7627, RFC 8422, RFC 5077, RFC 7366) ----------------
-
-
-@dataclass(frozen=True, slots=True)
-class RenegotiationInfo(_Typed):
-    """RFC 5746 §3.2: empty on an initial handshake; the verify_data of the last one otherwise."""
-
-    TYPE: ClassVar[ExtensionType] = ExtensionType.RENEGOTIATION_INFO
-    renegotiated_connection: bytes
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls(renegotiated_connection=r.vector(1))
-
-    def encode_body(self, w: Writer) -> None:
-        w.vector(1, self.renegotiated_connection)
-
-
-@dataclass(frozen=True, slots=True)
-class ExtendedMasterSecret(_Typed):
-    """RFC 7627 §5.1: the extension_data field is empty."""
-
-    TYPE: ClassVar[ExtensionType] = ExtensionType.EXTENDED_MASTER_SECRET
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls()
-
-    def encode_body(self, w: Writer) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class EncryptThenMac(_Typed):
-    """RFC 7366 §2: the extension_data field is empty."""
-
-    TYPE: ClassVar[ExtensionType] = ExtensionType.ENCRYPT_THEN_MAC
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls()
-
-    def encode_body(self, w: Writer) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class ECPointFormats(_Typed):
-    """RFC 8422 §5.1.2: ``ECPointFormat ec_point_format_list<1..2^8-1>`` (``formats``, as SupportedGroups.groups).
-
-    Whether the list contains ``uncompressed`` (RFC 8422 §5.1.2, §5.2: MUST) is
-    the hello states' check, not the codec's.
-    """
-
-    TYPE: ClassVar[ExtensionType] = ExtensionType.EC_POINT_FORMATS
-    formats: tuple[ECPointFormat, ...]
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls(formats=tuple(ECPointFormat(f) for f in r.vector(1, min_len=1)))
-
-    def encode_body(self, w: Writer) -> None:
-        w.vector(1, bytes(self.formats))
-
-
-@dataclass(frozen=True, slots=True)
-class SessionTicketExt(_Typed):
-    """RFC 5077 §3.2: the ticket is the whole extension_data; an empty one asks for a ticket (ClientHello)
-    or promises a NewSessionTicket (ServerHello, where it MUST be empty: see ``_EMPTY_IN``)."""
-
-    TYPE: ClassVar[ExtensionType] = ExtensionType.SESSION_TICKET
-    ticket: bytes
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls(ticket=r.rest())
-
-    def encode_body(self, w: Writer) -> None:
-        w.bytes(self.ticket)
 
 
 # --- opaque pass-through ----------------------------------------------------------------------
@@ -523,14 +431,13 @@ class OpaqueExtension:
         w.bytes(self.data)
 
 
-# status_request, signed_certificate_timestamp, certificate_authorities, oid_filters and padding
-# are carried through as opaque bodies (OCSP stapling and SCTs arrive with issue #4).
+# certificate_authorities, oid_filters and padding (and the others below) are carried through as
+# opaque bodies; status_request and signed_certificate_timestamp in CertificateRequest (ignored) and
+# in a TLS 1.2 ServerHello.
 _OPAQUE_KNOWN: dict[ExtensionType, frozenset[MessageKind]] = {
     # RFC 6066 §8 / RFC 6962 §3.3.1: a TLS 1.2 server answers in its ServerHello.
-    ExtensionType.STATUS_REQUEST: frozenset({MessageKind.CH, MessageKind.CR, MessageKind.CT, MessageKind.SH12}),
-    ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP: frozenset(
-        {MessageKind.CH, MessageKind.CR, MessageKind.CT, MessageKind.SH12}
-    ),
+    ExtensionType.STATUS_REQUEST: frozenset({MessageKind.CR, MessageKind.SH12}),
+    ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP: frozenset({MessageKind.CR, MessageKind.SH12}),
     ExtensionType.CERTIFICATE_AUTHORITIES: frozenset({MessageKind.CH, MessageKind.CR}),
     ExtensionType.OID_FILTERS: frozenset({MessageKind.CR}),
     ExtensionType.PADDING: frozenset({MessageKind.CH}),
@@ -584,6 +491,15 @@ EXTENSIONS: dict[tuple[ExtensionType, MessageKind], type[_Decodable]] = {
     (ExtensionType.COOKIE, _HRR): Cookie,
     (ExtensionType.PSK_KEY_EXCHANGE_MODES, _CH): PskKeyExchangeModes,
     (ExtensionType.POST_HANDSHAKE_AUTH, _CH): PostHandshakeAuth,
+    # RFC 8879 §3: offered in ClientHello (server certificate) and CertificateRequest (client certificate).
+    (ExtensionType.COMPRESS_CERTIFICATE, _CH): CertificateCompressionAlgorithms,
+    (ExtensionType.COMPRESS_CERTIFICATE, _CR): CertificateCompressionAlgorithms,
+    # RFC 8446 §4.4.2.1, RFC 6066 §8, RFC 6962 §3.3: asked for in CH, answered in the CertificateEntry.
+    # (In CR they stay opaque: we never staple for our own certificate, and GnuTLS sends an empty one.)
+    (ExtensionType.STATUS_REQUEST, _CH): CertificateStatusRequest,
+    (ExtensionType.STATUS_REQUEST, _CT): CertificateStatus,
+    (ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP, _CH): SignedCertificateTimestampRequest,
+    (ExtensionType.SIGNED_CERTIFICATE_TIMESTAMP, _CT): SignedCertificateTimestampList,
     (ExtensionType.KEY_SHARE, _CH): KeyShareClientHello,
     (ExtensionType.KEY_SHARE, _SH): KeyShareServerHello,
     (ExtensionType.KEY_SHARE, _HRR): KeyShareHelloRetryRequest,

@@ -16,6 +16,7 @@ from typing import ClassVar, Self
 from handclasp.errors import DecodeError, Misbehaviour, PeerMisbehaved, UnexpectedMessage
 from handclasp.wire.codec import Reader, Writer
 from handclasp.wire.enums import (
+    CertificateCompressionAlgorithm,
     CipherSuite,
     ExtensionType,
     HandshakeType,
@@ -268,6 +269,31 @@ class Certificate13:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CompressedCertificate:
+    """RFC 8879 §4: a Certificate message body, compressed; it takes the Certificate's place."""
+
+    TYPE: ClassVar[HandshakeType] = HandshakeType.COMPRESSED_CERTIFICATE
+    algorithm: CertificateCompressionAlgorithm
+    uncompressed_length: int
+    compressed_certificate_message: bytes
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        algorithm = CertificateCompressionAlgorithm(r.uint16())
+        uncompressed_length = r.uint24()
+        return cls(
+            algorithm=algorithm,
+            uncompressed_length=uncompressed_length,
+            compressed_certificate_message=r.vector(3, min_len=1),
+        )
+
+    def encode(self, w: Writer) -> None:
+        w.uint16(self.algorithm)
+        w.uint24(self.uncompressed_length)
+        w.vector(3, self.compressed_certificate_message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CertificateVerify:
     TYPE: ClassVar[HandshakeType] = HandshakeType.CERTIFICATE_VERIFY
     algorithm: SignatureScheme
@@ -367,6 +393,7 @@ Message = (
     | EncryptedExtensions
     | CertificateRequest13
     | Certificate13
+    | CompressedCertificate
     | CertificateVerify
     | Finished
     | NewSessionTicket13
@@ -380,6 +407,7 @@ _TLS13_DECODERS = {
     HandshakeType.ENCRYPTED_EXTENSIONS: EncryptedExtensions.decode,
     HandshakeType.CERTIFICATE_REQUEST: CertificateRequest13.decode,
     HandshakeType.CERTIFICATE: Certificate13.decode,
+    HandshakeType.COMPRESSED_CERTIFICATE: CompressedCertificate.decode,
     HandshakeType.CERTIFICATE_VERIFY: CertificateVerify.decode,
     HandshakeType.FINISHED: Finished.decode,
     HandshakeType.NEW_SESSION_TICKET: NewSessionTicket13.decode,

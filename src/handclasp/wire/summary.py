@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
+    CertificateStatus,
     Cookie,
     KeyShareClientHello,
     KeyShareHelloRetryRequest,
     KeyShareServerHello,
     ServerNameList,
     SignatureAlgorithms,
+    SignedCertificateTimestampList,
     SupportedGroups,
     SupportedVersionsClientHello,
     SupportedVersionsServerHello,
@@ -20,6 +22,7 @@ from handclasp.wire.handshake import (
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
+    CompressedCertificate,
     EncryptedExtensions,
     Finished,
     HelloRetryRequest,
@@ -81,7 +84,15 @@ def summarize(msg: object) -> str:
         return f"sigalgs={len(algorithms.schemes) if algorithms else 0}"
     if isinstance(msg, Certificate13):
         sizes = ",".join(str(len(e.cert_data)) for e in msg.certificate_list)
-        return f"certificates={len(msg.certificate_list)} ({sizes or '-'} bytes)"
+        leaf_extensions = msg.certificate_list[0].extensions if msg.certificate_list else ()
+        staple = find(leaf_extensions, CertificateStatus)
+        scts = find(leaf_extensions, SignedCertificateTimestampList)
+        return f"certificates={len(msg.certificate_list)} ({sizes or '-'} bytes)" + (
+            f" ocsp={len(staple.ocsp_response)}B" if staple else ""
+        ) + (f" scts={len(scts.sct_list)}" if scts else "")
+    if isinstance(msg, CompressedCertificate):
+        compressed = len(msg.compressed_certificate_message)
+        return f"algorithm={msg.algorithm.name.lower()} {msg.uncompressed_length}B -> {compressed}B"
     if isinstance(msg, CertificateVerify):
         return f"scheme={msg.algorithm.name.lower()} signature={len(msg.signature)}B"
     if isinstance(msg, Finished):
