@@ -41,6 +41,7 @@ class ConnRecord:
     clean_close: bool = False  # the peer's close_notify arrived
     key_updates_sent: int = 0
     done: bool = False
+    early_data: bytes = b""  # what arrived as 0-RTT EarlyData during the handshake (not in ``received``)
 
 
 class ServerRun:
@@ -143,7 +144,7 @@ def running_server(
     run = ServerRun()
 
     def handler(tls: TLSSocket, addr: Any) -> None:
-        record = ConnRecord(addr=addr, negotiated=tls.negotiated)
+        record = ConnRecord(addr=addr, negotiated=tls.negotiated, early_data=tls.early_data)
         with contextlib.suppress(Exception):
             record.ekm = tls.connection.export_keying_material(EKM_LABEL.encode(), None, 32).hex()  # Go: context nil
         run.add(record)

@@ -22,12 +22,14 @@ from cryptography.hazmat.primitives.asymmetric import mldsa
 
 from handclasp.cli.output import CommandError, Printer, UsageError, error_message, key_description
 from handclasp.tools.certs import KEY_TYPES, KeyType, LocalCA, certificate_names, user_data_dir
+from handclasp.tools.ocsp import ocsp_response_for
+from handclasp.x509.ocsp import check_response_matches, describe_ocsp_response
 
 LEAF_KEY_TYPES: tuple[KeyType, ...] = tuple(t for t in KEY_TYPES if t != "rsa-pss")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("cert", help="local CA and certificates (init, issue, show)",
+    parser = subparsers.add_parser("cert", help="local CA and certificates (init, issue, ocsp, show)",
                                    description=DESCRIPTION)
     actions = parser.add_subparsers(dest="cert_command", metavar="ACTION")
 
@@ -44,12 +46,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     issue.add_argument("--key-type", choices=LEAF_KEY_TYPES, default="ecdsa-p256",
                        help="leaf key type (default ecdsa-p256)")
     issue.add_argument("--client", action="store_true", help="a client certificate (clientAuth), not a server one")
+    issue.add_argument("--must-staple", action="store_true", help="add the TLS Feature status_request (RFC 7633)")
     issue.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
     issue.add_argument("--out-cert", metavar="FILE", help="chain file (leaf first; default ./NAME.pem)")
     issue.add_argument("--out-key", metavar="FILE", help="private key file, mode 0600 (default ./NAME.key)")
     issue.add_argument("--dir", help=f"CA directory (default: {_default_dir_text()}, created on first use)")
     issue.add_argument("--force", action="store_true", help="overwrite existing output files")
     issue.set_defaults(cert_run=run_issue)
+
+    status = actions.add_parser("ocsp", help="issue an OCSP response for a leaf of the CA (for serve --ocsp-file)",
+                                description=OCSP_DESCRIPTION)
+    status.add_argument("file", metavar="CERT", help="the leaf (PEM chain, leaf first, or DER)")
+    status.add_argument("--out", metavar="FILE", required=True, help="where to write the DER OCSP response")
+    status.add_argument("--status", choices=("good", "revoked", "unknown"), default="good")
+    status.add_argument("--days", type=int, default=7, help="validity (nextUpdate) in days (default 7)")
+    status.add_argument("--delegated", action="store_true", help="sign with a delegated OCSP responder certificate")
+    status.add_argument("--dir", help=f"CA directory (default: {_default_dir_text()})")
+    status.set_defaults(cert_run=run_ocsp)
 
     show = actions.add_parser("show", help="describe the certificates in a PEM or DER file")
     show.add_argument("file", metavar="FILE", help="certificate file (PEM, several allowed, or DER)")
@@ -60,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     if args.cert_run is None:
-        raise UsageError("choose an action: init, issue or show (see handclasp cert --help)")
+        raise UsageError("choose an action: init, issue, ocsp or show (see handclasp cert --help)")
     status: int = args.cert_run(args)
     return status
 
@@ -100,7 +113,7 @@ def run_issue(args: argparse.Namespace, out: Printer | None = None) -> int:
     try:
         certified = ca.issue(args.names, args.key_type, client=args.client,
                              not_before=now - datetime.timedelta(hours=1),
-                             not_after=now + datetime.timedelta(days=args.days))
+                             not_after=now + datetime.timedelta(days=args.days), must_staple=args.must_staple)
     except ValueError as exc:  # a name that is neither a DNS name nor an IP address
         raise UsageError(str(exc)) from None
     try:
@@ -114,6 +127,28 @@ def run_issue(args: argparse.Namespace, out: Printer | None = None) -> int:
     out.text(f"private key:       {key_path}")
     out.text(f"issuer:            {directory / 'root.pem'}")
     out.text(f"fingerprint:       {fingerprint(certified.leaf)}")
+    return 0
+
+
+def run_ocsp(args: argparse.Namespace, out: Printer | None = None) -> int:
+    out = out if out is not None else Printer()
+    if args.days < 1:
+        raise UsageError("--days must be at least 1")
+    leaf = load_certificates(Path(args.file))[0]
+    ca, _ = _load_ca(args.dir, out)
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    der = ocsp_response_for(ca, leaf, status=args.status, this_update=now - datetime.timedelta(minutes=1),
+                            next_update=now + datetime.timedelta(days=args.days),
+                            responder="delegated" if args.delegated else "issuer")
+    try:
+        check_response_matches(der, leaf, ca.issuer)
+        Path(args.out).write_bytes(der)
+    except ValueError:
+        raise CommandError(f"{args.file} was not issued by this CA ({ca.issuer.subject.rfc4514_string()})") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {error_message(exc)}") from None
+    out.text(describe_ocsp_response(der))
+    out.text(f"written to {args.out}; use: handclasp serve --ocsp-file {args.out}")
     return 0
 
 
@@ -272,6 +307,10 @@ DESCRIPTION = "A local certificate authority: create it, issue certificates from
 INIT_DESCRIPTION = (
     "Create a CA (self-signed root, ten years). Without --dir it is the user's local CA, the one "
     "`handclasp serve` uses without --cert. Key types: " + ", ".join(KEY_TYPES) + "."
+)
+OCSP_DESCRIPTION = (
+    "Issue a DER OCSP response (RFC 6960) for a leaf the CA in --dir issued, signed by the CA or a "
+    "delegated responder; `handclasp serve --ocsp-file` staples it. Nothing is fetched from a network."
 )
 ISSUE_DESCRIPTION = (
     "Issue a certificate for DNS names, *.wildcards and IP addresses from the CA in --dir (default: the "

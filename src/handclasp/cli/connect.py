@@ -3,6 +3,8 @@
 The handshake summary goes to stderr; then stdin is piped to the server and the
 server's data to stdout until close_notify (stdin EOF sends our close_notify but
 keeps reading), or with ``--http`` one ``GET /`` is sent and the response printed.
+``--sess-out``/``--sess-in`` save and offer a session file, ``--early-data`` sends a
+file's bytes as 0-RTT data (resent after the handshake if the server refuses them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, cast
 
 from rich.markup import escape
 
+from handclasp import events
 from handclasp.cli.output import (
     CommandError,
     Printer,
@@ -31,6 +34,9 @@ from handclasp.cli.output import (
 from handclasp.config import ClientConfig
 from handclasp.errors import HandclaspError
 from handclasp.io.blocking import TLSSocket, connect
+from handclasp.sessions.cache import ClientSession, load_session, save_session
+from handclasp.sessions.store import SessionFormatError
+from handclasp.x509.ocsp import describe_ocsp_response
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +58,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--legacy", action="store_true",
                         help="also allow TLS 1.0/1.1 and CBC without encrypt-then-MAC (RFC 8996: avoid)")
     parser.add_argument("--http", action="store_true", help="send one GET / and print the response")
+    parser.add_argument("--status", action="store_true",
+                        help="print the server's stapled OCSP response (always requested and checked)")
+    parser.add_argument("--sess-out", metavar="FILE",
+                        help="write the resumable session (secret! mode 0600) to FILE, like s_client -sess_out")
+    parser.add_argument("--sess-in", metavar="FILE", help="offer the session in FILE for resumption")
+    parser.add_argument("--early-data", metavar="FILE",
+                        help="send FILE's bytes as 0-RTT early data when the --sess-in session allows it "
+                             "(sent again after the handshake if not accepted); replayable: safe requests only")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="TCP connect and handshake timeout (default 10)")
     parser.set_defaults(run=run)
@@ -64,12 +78,31 @@ def run(args: argparse.Namespace, err: Printer | None = None) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     config = _client_config(args)
+    session = _read_session(args.sess_in) if args.sess_in else None
+    early_data = _read_file(args.early_data, "--early-data") if args.early_data else b""
+    holder: list[TLSSocket] = []
+    rejected: list[events.EarlyDataRejected] = []
+
+    def on_event(event: events.Event) -> None:
+        if isinstance(event, events.EarlyDataRejected):
+            rejected.append(event)
+        elif isinstance(event, events.SessionTicketReceived) and args.sess_out and holder:
+            _write_session(args.sess_out, holder[0])
+
     try:
-        tls = connect(host, port, config, server_name=args.servername, timeout=args.timeout)
+        tls = connect(host, port, config, server_name=args.servername, timeout=args.timeout, event_hook=on_event,
+                      session=session, early_data=early_data)
     except OSError as exc:
         raise CommandError(f"cannot connect to {host}:{port}: {error_message(exc)}") from None
+    holder.append(tls)
+    if args.sess_out:
+        _write_session(args.sess_out, tls)  # a TLS 1.2 session is known now; tickets come later
     with tls:
         _print_summary(err, tls, f"{host}:{port}", args)
+        if args.status and tls.negotiated is not None:
+            err.text(describe_ocsp_response(tls.negotiated.ocsp_response))
+        if args.early_data:
+            err.text(_early_data_line(tls, bool(rejected)))
         if args.http:
             _http_get(tls, _host_header(args.servername or host, port))
         else:
@@ -99,10 +132,46 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         options["keylog_filename"] = args.keylog
     if args.legacy:
         options["legacy_versions"] = True
+    if args.early_data:
+        options["enable_early_data"] = True
     try:
         return ClientConfig(**options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _read_file(path: str, option: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CommandError(f"cannot read {option} {path}: {error_message(exc)}") from None
+
+
+def _read_session(path: str) -> ClientSession:
+    try:
+        return load_session(path)
+    except (OSError, SessionFormatError) as exc:
+        raise CommandError(f"cannot read session file {path}: {error_message(exc)}") from None
+
+
+def _write_session(path: str, tls: TLSSocket) -> None:
+    session = tls.connection.session
+    if session is None:
+        return
+    try:
+        save_session(path, session)
+    except OSError as exc:
+        raise CommandError(f"cannot write session file {path}: {error_message(exc)}") from None
+
+
+def _early_data_line(tls: TLSSocket, rejected: bool) -> str:
+    """The outcome as ``openssl s_client -early_data`` words it."""
+    if tls.early_data_accepted:
+        return "Early data was accepted"
+    if rejected:
+        return "Early data was rejected (sent again after the handshake)"
+    return "Early data was not sent (no session allowing it; sent after the handshake)"
 
 
 def _print_summary(err: Printer, tls: TLSSocket, address: str, args: argparse.Namespace) -> None:

@@ -3,6 +3,8 @@
 Without ``--cert`` it uses the user's local CA (``handclasp.tools.certs``) and a
 reusable leaf for localhost and 127.0.0.1, and prints the ``curl`` line to try.
 One log line per connection: what was negotiated, or the error that ended it.
+``--early-data`` accepts 0-RTT data on resumed connections (``--echo`` echoes it first;
+the page treats it as the start of the request).
 """
 
 from __future__ import annotations
@@ -44,9 +46,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--alpn", type=alpn_argument, default=("http/1.1",),
                         help="comma-separated ALPN protocols (default http/1.1)")
     parser.add_argument("--keylog", metavar="FILE", help="append NSS key log lines (secrets!) to FILE")
+    parser.add_argument("--ocsp-file", metavar="FILE",
+                        help="DER OCSP response for the leaf, stapled in TLS 1.3 when asked (never fetched)")
     parser.add_argument("--legacy", action="store_true",
                         help="also accept TLS 1.0/1.1 and CBC without encrypt-then-MAC (RFC 8996: avoid)")
     parser.add_argument("--echo", action="store_true", help="echo bytes back instead of serving a page")
+    parser.add_argument("--early-data", action="store_true",
+                        help="accept TLS 1.3 0-RTT early data on resumed connections (replayable!)")
+    parser.add_argument("--max-early-data", type=int, default=_DEFAULT_MAX_EARLY_DATA, metavar="N",
+                        help=f"with --early-data: bytes of early data allowed (default {_DEFAULT_MAX_EARLY_DATA})")
     parser.add_argument("--max-connections", type=int, metavar="N", help="exit after N connections")
     parser.add_argument("--handshake-timeout", type=float, default=30.0, metavar="SECONDS")
     parser.set_defaults(run=run)
@@ -89,17 +97,25 @@ def _server_config(args: argparse.Namespace, out: Printer) -> tuple[ServerConfig
         raise UsageError("--cert and --key go together")
     if args.require_client_cert and not args.client_ca:
         raise UsageError("--require-client-cert needs --client-ca")
+    if args.early_data and not 0 < args.max_early_data <= 0xFFFFFFFF:
+        raise UsageError("--max-early-data must be between 1 and 2^32-1")
     ca_path = None
     if args.cert:
         certificate = load_certified_key(args.cert, args.key)
     else:
         certificate, ca_path = _local_certificate()
         out.text(f"certificate for {', '.join(LOCAL_NAMES)} from the local CA; CA certificate: {ca_path}")
+    if args.ocsp_file:
+        try:
+            certificate = certificate.load_ocsp_response(args.ocsp_file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--ocsp-file: {exc}") from None
     client_auth: ClientAuth = "require" if args.require_client_cert else ("request" if args.client_ca else "none")
     try:
         config = ServerConfig(certificates=(certificate,), alpn_protocols=args.alpn, client_auth=client_auth,
                               client_cafile=args.client_ca, keylog_filename=args.keylog,
-                              handshake_timeout=args.handshake_timeout, legacy_versions=args.legacy)
+                              handshake_timeout=args.handshake_timeout, legacy_versions=args.legacy,
+                              max_early_data_size=args.max_early_data if args.early_data else 0)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return config, ca_path
@@ -137,12 +153,16 @@ def _log_line(addr: Any, tls: TLSSocket) -> str:
         f"client_cert={'yes' if getattr(negotiated, 'peer_certificates', ()) else 'no'}",
         f"handshake={seconds * 1000:.1f}ms",
     ]
+    if tls.early_data_accepted:
+        fields.append(f"early_data={len(tls.early_data)}B")
     return "  ".join(fields)
 
 
 def _echo(tls: TLSSocket, addr: Any) -> None:
     """Echo until the client's close_notify; each recv is bounded by the idle timeout."""
     tls.settimeout(_IDLE_TIMEOUT)
+    if early := tls.early_data:  # 0-RTT data, in order, before the 1-RTT bytes
+        tls.sendall(early)
     while data := tls.recv(65536):
         tls.sendall(data)
 
@@ -150,7 +170,7 @@ def _echo(tls: TLSSocket, addr: Any) -> None:
 def _http_page(tls: TLSSocket, addr: Any) -> None:
     """Read one request head (bounded) and answer with a small page; Connection: close."""
     tls.settimeout(_IDLE_TIMEOUT)
-    head = b""
+    head = tls.early_data  # a replayed GET / only shows this page again (RFC 8470 §3: safe to answer)
     while b"\r\n\r\n" not in head and len(head) < _MAX_REQUEST_HEAD:
         chunk = tls.recv(4096)
         if not chunk:
@@ -166,6 +186,7 @@ def _http_page(tls: TLSSocket, addr: Any) -> None:
 
 
 _IDLE_TIMEOUT = 60.0
+_DEFAULT_MAX_EARLY_DATA = 16384
 _MAX_REQUEST_HEAD = 65536
 _RENEW_BEFORE = datetime.timedelta(days=7)
 

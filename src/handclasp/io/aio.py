@@ -18,6 +18,7 @@ from handclasp import events
 from handclasp.config import ClientConfig, ServerConfig
 from handclasp.connection import ClientConnection, ServerConnection
 from handclasp.errors import ConnectionClosed, HandclaspError, HandshakeTimeout, TLSError
+from handclasp.sessions.cache import ClientSession
 
 EventHook = Callable[[events.Event], None]
 ErrorHook = Callable[[Any, BaseException], None]
@@ -29,11 +30,20 @@ _DEFAULT_LIMIT = 2**16
 
 async def open_connection(host: str, port: int, config: ClientConfig, *, server_name: str | None = None,
                           limit: int = _DEFAULT_LIMIT, event_hook: EventHook | None = None,
+                          session: ClientSession | None = None, early_data: bytes = b"",
                           **kwargs: Any) -> tuple[asyncio.StreamReader, TLSStreamWriter]:
-    """Connect, complete the handshake (bounded by ``config.handshake_timeout``) and return streams."""
+    """Connect, complete the handshake (bounded by ``config.handshake_timeout``) and return streams.
+
+    ``session`` (or ``config.session_cache``) offers resumption.  ``early_data`` is sent as 0-RTT data
+    right after the ClientHello when the session allows all of it; if it could not be sent early or
+    the server rejected it, it is written again as ordinary data once the handshake completes
+    (RFC 8446 §4.2.10), so it arrives exactly once.  ``writer.early_data_accepted`` (also
+    ``get_extra_info("early_data_accepted")``) tells which.  0-RTT data can be replayed (RFC 8446 §8)."""
     loop = asyncio.get_running_loop()
-    conn = ClientConnection(config, server_name=server_name if server_name is not None else host, port=int(port))
-    protocol = _TLSProtocol(conn, config.handshake_timeout, limit=limit, event_hook=event_hook)
+    conn = ClientConnection(config, server_name=server_name if server_name is not None else host, port=int(port),
+                            session=session)
+    protocol = _TLSProtocol(conn, config.handshake_timeout, limit=limit, event_hook=event_hook,
+                            early_data=early_data)
     await loop.create_connection(lambda: protocol, host, port, **kwargs)
     try:
         await protocol.handshake_done
@@ -41,7 +51,10 @@ async def open_connection(host: str, port: int, config: ClientConfig, *, server_
         if not protocol.transport.is_closing():  # timeout or cancelled; a TLS failure already closed it
             protocol.abort()
         raise
-    return protocol.reader, TLSStreamWriter(protocol)
+    writer = TLSStreamWriter(protocol)
+    if early_data and not writer.early_data_accepted:
+        writer.write(early_data)  # not sent early, or rejected: resend (RFC 8446 §4.2.10)
+    return protocol.reader, writer
 
 
 async def start_server(client_connected_cb: ClientConnectedCallback, host: str | None, port: int,
@@ -91,6 +104,20 @@ class TLSStreamWriter:
     def connection(self) -> ClientConnection | ServerConnection:
         return self._protocol.conn
 
+    @property
+    def early_data_accepted(self) -> bool:
+        """Client: True when the ``early_data`` given to ``open_connection`` went out as 0-RTT data and
+        the server accepted it.  Server: ``Negotiated.early_data_accepted``."""
+        negotiated = self._protocol.conn.negotiated
+        accepted = negotiated is not None and negotiated.early_data_accepted
+        return accepted and (self._protocol.is_early_data_sent or isinstance(self._protocol.conn, ServerConnection))
+
+    @property
+    def early_data(self) -> bytes:
+        """Server side: every byte received as 0-RTT ``EarlyData`` during the handshake, kept apart
+        from the reader: it may be a replay (RFC 8446 §8, RFC 8470)."""
+        return bytes(self._protocol.early_data)
+
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._protocol.call(self._protocol.conn.send_application_data, bytes(data))
 
@@ -129,13 +156,20 @@ class TLSStreamWriter:
             return self._protocol.conn.negotiated
         if name == "connection":
             return self._protocol.conn
+        if name == "early_data":
+            return self.early_data
+        if name == "early_data_accepted":
+            return self.early_data_accepted
         return self._protocol.transport.get_extra_info(name, default)
 
 
 class _TLSProtocol(asyncio.Protocol):
     def __init__(self, conn: ClientConnection | ServerConnection, handshake_timeout: float, *,
-                 limit: int, event_hook: EventHook | None) -> None:
+                 limit: int, event_hook: EventHook | None, early_data: bytes = b"") -> None:
         self.conn = conn
+        self.early_data = bytearray()  # server: the EarlyData received during the handshake
+        self._early_data_out = bytes(early_data)
+        self.is_early_data_sent = False
         self._loop = asyncio.get_running_loop()
         self.reader = asyncio.StreamReader(limit=limit)
         self.handshake_done: asyncio.Future[None] = self._loop.create_future()
@@ -164,6 +198,10 @@ class _TLSProtocol(asyncio.Protocol):
         self._timer = self._loop.call_later(self._handshake_timeout, self._on_handshake_timeout)
         if isinstance(self.conn, ClientConnection):
             self.call(self.conn.start_handshake)
+            early = self._early_data_out
+            if early and len(early) <= self.conn.early_data_limit:
+                self.call(self.conn.send_early_data, early)
+                self.is_early_data_sent = True
 
     def data_received(self, data: bytes) -> None:
         self._receive(data)
@@ -227,6 +265,8 @@ class _TLSProtocol(asyncio.Protocol):
         for event in received:
             if isinstance(event, events.ApplicationData):
                 self.reader.feed_data(event.data)
+            elif isinstance(event, events.EarlyData):
+                self.early_data += event.data
             elif isinstance(event, events.CloseNotify):
                 self.reader.feed_eof()
             if self._event_hook is not None:

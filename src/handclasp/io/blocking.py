@@ -32,14 +32,21 @@ ErrorHook = Callable[[Any, BaseException], None]
 
 def connect(host: str, port: int, config: ClientConfig, *, server_name: str | None = None,
             timeout: float | None = None, event_hook: EventHook | None = None,
-            session: ClientSession | None = None) -> TLSSocket:
+            session: ClientSession | None = None, early_data: bytes = b"") -> TLSSocket:
     """TCP connect (``timeout`` also applies to later socket calls), then the handshake, bounded
     by ``config.handshake_timeout`` (``HandshakeTimeout``).  ``server_name`` defaults to ``host``;
-    ``config.session_cache`` (keyed by name and port) or ``session`` offers resumption."""
+    ``config.session_cache`` (keyed by name and port) or ``session`` offers resumption.
+
+    ``early_data`` is sent as 0-RTT data right after the ClientHello when the resumed session allows
+    all of it (``config.enable_early_data`` and the ticket's limit, see ``early_data_limit``).  If it
+    could not be sent early, or the server rejected it, it is sent again as ordinary data once the
+    handshake completes (RFC 8446 §4.2.10 lets the client resend), so the bytes arrive exactly once
+    either way; ``TLSSocket.early_data_accepted`` tells which.  0-RTT data can be replayed by an
+    attacker: only send requests that are safe to repeat (RFC 8446 §8, RFC 8470)."""
     sock = socket.create_connection((host, int(port)), timeout=timeout)
     conn = ClientConnection(config, server_name=server_name or host, port=int(port), session=session)
     tls = TLSSocket(sock, conn, event_hook=event_hook)
-    tls.do_handshake(config.handshake_timeout, restore_timeout=timeout)
+    tls.do_handshake(config.handshake_timeout, restore_timeout=timeout, early_data=early_data)
     return tls
 
 
@@ -69,13 +76,27 @@ class TLSSocket(_Closing):
                  event_hook: EventHook | None = None) -> None:
         self._sock, self._conn, self._event_hook = sock, conn, event_hook
         self._state_lock, self._send_lock = threading.Lock(), threading.Lock()
-        self._outgoing, self._plaintext = bytearray(), bytearray()
-        self._is_eof = self._is_sock_closed = False
+        self._outgoing, self._plaintext, self._early_data = bytearray(), bytearray(), bytearray()
+        self._is_eof = self._is_sock_closed = self._is_early_data_sent = False
         self.handshake_seconds: float | None = None
 
     @property
     def negotiated(self) -> Negotiated | None:
         return self._conn.negotiated
+
+    @property
+    def early_data_accepted(self) -> bool:
+        """Client: True when the ``early_data`` given to ``connect`` went out as 0-RTT data and the
+        server accepted it.  Server: ``Negotiated.early_data_accepted``."""
+        negotiated = self._conn.negotiated
+        accepted = negotiated is not None and negotiated.early_data_accepted
+        return accepted and (self._is_early_data_sent or isinstance(self._conn, ServerConnection))
+
+    @property
+    def early_data(self) -> bytes:
+        """Server side: every byte received as 0-RTT ``EarlyData`` during the handshake.  Kept apart
+        from ``recv()``: it may be a replay, so act on it only if that is safe (RFC 8446 §8, RFC 8470)."""
+        return bytes(self._early_data)
 
     @property
     def connection(self) -> ClientConnection | ServerConnection:
@@ -84,11 +105,17 @@ class TLSSocket(_Closing):
     def settimeout(self, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
 
-    def do_handshake(self, handshake_timeout: float, *, restore_timeout: float | None = None) -> None:
+    def do_handshake(self, handshake_timeout: float, *, restore_timeout: float | None = None,
+                     early_data: bytes = b"") -> None:
+        """Run the handshake; a client sends ``early_data`` as 0-RTT or, failing that, as ordinary
+        data after the handshake (exactly once, see ``connect``)."""
         deadline = (started := time.monotonic()) + handshake_timeout
         try:
             if isinstance(self._conn, ClientConnection):
                 self._do(self._conn.start_handshake)
+                if early_data and len(early_data) <= self._conn.early_data_limit:
+                    self._do(self._conn.send_early_data, bytes(early_data))
+                    self._is_early_data_sent = True
             while not self._conn.handshake_complete:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -99,11 +126,13 @@ class TLSSocket(_Closing):
                 except TimeoutError:
                     raise HandshakeTimeout(handshake_timeout) from None
                 self._feed(data)  # the core raises ConnectionClosed at EOF
+            self.handshake_seconds = time.monotonic() - started
+            self._sock.settimeout(restore_timeout)
+            if early_data and not self.early_data_accepted:
+                self.sendall(early_data)  # not sent early, or rejected: resend (RFC 8446 §4.2.10)
         except BaseException:
             self._close_socket()
             raise
-        self.handshake_seconds = time.monotonic() - started
-        self._sock.settimeout(restore_timeout)
 
     def send(self, data: bytes | bytearray | memoryview) -> int:
         self.sendall(data)
@@ -187,6 +216,8 @@ class TLSSocket(_Closing):
         for event in received:
             if isinstance(event, events.ApplicationData):
                 self._plaintext += event.data
+            elif isinstance(event, events.EarlyData):
+                self._early_data += event.data
             elif isinstance(event, events.CloseNotify):
                 self._is_eof = True
             if self._event_hook is not None:
