@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import pki
-from handclasp import ClientConfig, ServerConfig
+from handclasp import ClientConfig, ClientConnection, ServerConfig, ServerConnection
 from handclasp.connection import Connection, Phase
 from handclasp.crypto.suites import TLS13_SUITES
 from handclasp.errors import TLSError, UnexpectedMessage
@@ -257,6 +257,23 @@ def server_after_flight(pair: ConnectionPair) -> Reached:
     return Reached(pair.server, protect)
 
 
+def server_expect_end_of_early_data(pair: ConnectionPair) -> Reached:
+    """A server that accepted 0-RTT (RFC 8446 §2.3) and reads early data until EndOfEarlyData."""
+    client_config = dataclasses.replace(pair.client._config, enable_early_data=True)
+    server_config = pair.server._config
+    first = ConnectionPair.make(client_config, server_config)
+    first.handshake()
+    first.server_to_client()  # the NewSessionTickets
+    client = ClientConnection(client_config, "localhost", session=first.client.session)
+    server = ServerConnection(server_config)
+    capture = SecretCapture()
+    server._ctx.keylog = capture  # type: ignore[assignment]
+    client.start_handshake()  # offers early_data; no early record yet, so `protect` starts at sequence 0
+    server.receive_bytes(client.data_to_send())
+    protect = _protector(capture.secrets["CLIENT_EARLY_TRAFFIC_SECRET"], server._ctx.suite().suite, is_client=True)
+    return Reached(server, protect)
+
+
 def server_traffic(pair: ConnectionPair) -> Reached:
     pair.handshake()
     return Reached(pair.server, lambda raw: pair.client._records.encode(ContentType.HANDSHAKE, raw))
@@ -275,6 +292,7 @@ STATES: dict[str, tuple[Callable[[ConnectionPair], Reached], str, str]] = {
     "server/ExpectClientHello(retry)": (server_expect_second_client_hello, "hrr", "ExpectClientHello"),
     "server/ExpectClientFinished": (server_after_flight, "plain", "ExpectClientFinished"),
     "server/ExpectClientCertificate": (server_after_flight, "client_auth", "ExpectClientCertificate"),
+    "server/ExpectEndOfEarlyData": (server_expect_end_of_early_data, "early", "ExpectEndOfEarlyData"),
     "server/Traffic": (server_traffic, "plain", "Traffic"),
 }
 
@@ -285,6 +303,7 @@ def server_configs(test_pki: pki.PKI, server_config: ServerConfig) -> dict[str, 
         "plain": server_config,
         "hrr": dataclasses.replace(server_config, groups=(NamedGroup.SECP256R1,)),
         "client_auth": dataclasses.replace(server_config, client_auth="require", client_cadata=test_pki.ca.root_pem),
+        "early": dataclasses.replace(server_config, max_early_data_size=1024),
     }
 
 
