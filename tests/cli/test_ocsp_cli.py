@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ def test_stapled_good_response_is_checked_and_printed(env: dict[str, str], tmp_p
         status, output = _connect(port, env)
     assert status == 0, output
     assert f"OCSP response: {response.stat().st_size} bytes, Cert Status: good" in output
+    assert re.search(rf"OCSP staple\s+{response.stat().st_size} bytes", output)  # the Negotiated summary
     assert "ping" in output
 
 

@@ -111,6 +111,9 @@ def negotiated_rows(negotiated: Any) -> list[tuple[str, str]]:
         ("server name", attr("server_name") or "-"),
         ("resumed", "yes" if attr("resumed") else "no"),
         ("hello retry", "yes" if attr("hello_retry") else "no"),
+        ("early data", "accepted" if attr("early_data_accepted") else "-"),
+        ("cert compression", name(attr("certificate_compression"))),
+        ("OCSP staple", f"{len(attr('ocsp_response'))} bytes" if attr("ocsp_response") else "-"),
     ]
 
 

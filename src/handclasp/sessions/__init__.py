@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handclasp.sessions.cache import ClientSession, ClientSessionCache
+from handclasp.sessions.cache import ClientSession, ClientSessionCache, load_session, save_session
 from handclasp.sessions.replay import MemoryReplayGuard, ReplayGuard
 from handclasp.sessions.store import MemorySessionStore, Session, SessionFormatError, SessionStore
 from handclasp.sessions.tickets import TicketKeys
@@ -17,4 +17,6 @@ __all__ = [
     "SessionFormatError",
     "SessionStore",
     "TicketKeys",
+    "load_session",
+    "save_session",
 ]
