@@ -6,7 +6,8 @@ the adapters in ``handclasp.io`` put it on sockets.
 
 from handclasp import events
 from handclasp.config import ClientConfig, ServerConfig
-from handclasp.connection import ClientConnection, Connection, ServerConnection
+from handclasp.connection import Connection
+from handclasp.endpoints import ClientConnection, ServerConnection
 from handclasp.errors import (
     AlertReceived,
     ApiMisuse,

@@ -16,7 +16,7 @@ from rich.markup import escape
 from handclasp import events
 from handclasp.cli.output import CommandError, Printer, certificate_rows, message_name, negotiated_rows
 from handclasp.config import ClientConfig, ServerConfig
-from handclasp.connection import ClientConnection, ServerConnection
+from handclasp.endpoints import ClientConnection, ServerConnection
 from handclasp.io.blocking import EventHook, TLSSocket, connect, serve
 from handclasp.tools.certs import LocalCA
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from handclasp import events
 from handclasp.config import ClientConfig, ServerConfig
-from handclasp.connection import ClientConnection, ServerConnection
+from handclasp.endpoints import ClientConnection, ServerConnection
 from handclasp.errors import ConnectionClosed, HandclaspError, HandshakeTimeout, TLSError
 from handclasp.sessions.cache import ClientSession
 

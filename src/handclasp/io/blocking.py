@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from handclasp import events
 from handclasp.config import ClientConfig, ServerConfig
-from handclasp.connection import ClientConnection, ServerConnection
+from handclasp.endpoints import ClientConnection, ServerConnection
 from handclasp.errors import HandclaspError, HandshakeTimeout, TLSError
 from handclasp.negotiated import Negotiated
 from handclasp.sessions.cache import ClientSession
