@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from handclasp.tools.certs import LocalCA
+from tests.interop.peers.harness import require_binary
 
 HANDCLASP = str(Path(sys.executable).parent / "handclasp")
 TIMEOUT = 60
@@ -67,11 +67,7 @@ def serving(*args: str, env: dict[str, str]) -> Iterator[tuple[int, list[str]]]:
 
 def require_tool(name: str) -> None:
     """Skip when a peer program is missing, or fail under HANDCLASP_REQUIRE_PEERS=1 (CI)."""
-    if shutil.which(name) is None:
-        message = f"{name} is not installed"
-        if os.environ.get("HANDCLASP_REQUIRE_PEERS", "") == "1":
-            pytest.fail(message + "; HANDCLASP_REQUIRE_PEERS=1", pytrace=False)
-        pytest.skip(message)
+    require_binary(name)
 
 
 def wait_for_line(proc: subprocess.Popen[str], needle: str) -> bool:

@@ -69,6 +69,7 @@ from tests.interop.peers.harness import (
     openssl_server,
     parse_gnutls,
     peer_server,
+    require,
     require_binary,
 )
 
@@ -461,8 +462,7 @@ def test_cli_connect_to_openssl(
 ) -> None:
     """`handclasp connect` (the CLI client) against s_server -www: its summary on stderr, the page on stdout."""
     handclasp = Path(sys.executable).with_name("handclasp")
-    if not handclasp.exists():
-        pytest.skip("the handclasp console script is not installed in this venv")
+    require("the handclasp console script", handclasp.exists(), "pip install -e . in this venv")
     with _openssl(peer_pki, "server-ecdsa-p256", *args) as srv:
         done = subprocess.run(
             [

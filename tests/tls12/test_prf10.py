@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from handclasp.legacy.prf10 import HASH_NAME, Md5Sha1, handshake_hash10, prf10
+from tests.interop.peers.harness import require_binary
 
 # TLS 1.0 key derivation vectors recorded from GnuTLS (published in Go's crypto/tls prf_test.go):
 # (pre_master_secret, client_random, server_random, master_secret,
@@ -89,26 +89,21 @@ def test_prf10_output_is_a_prefix_stream(secret: bytes, seed: bytes, length: int
     assert prf10(secret, b"test label", seed, cut) == out[:cut]
 
 
-OPENSSL = shutil.which("openssl")
-
-
-@pytest.mark.skipif(OPENSSL is None, reason="openssl CLI not installed")
 @pytest.mark.parametrize("secret_len", [0, 1, 17, 48, 49, 128])
 def test_prf10_agrees_with_openssl_tls1_prf(secret_len: int) -> None:
     """Cross-check with OpenSSL's TLS1-PRF KDF (digest MD5-SHA1); odd lengths share the middle byte."""
-    assert OPENSSL is not None
+    openssl = require_binary("openssl")  # skipped without it, failed under HANDCLASP_REQUIRE_PEERS=1
     secret = bytes((i * 37 + 11) % 256 for i in range(secret_len))
     label, seed = b"key expansion", bytes(range(64))
     result = subprocess.run(
         [
-            OPENSSL, "kdf", "-keylen", "104", "-kdfopt", "digest:MD5-SHA1",
+            openssl, "kdf", "-keylen", "104", "-kdfopt", "digest:MD5-SHA1",
             "-kdfopt", f"hexsecret:{secret.hex()}", "-kdfopt", f"hexseed:{(label + seed).hex()}",
             "TLS1-PRF",
         ],
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
-    if result.returncode != 0 or not result.stdout.strip():
-        pytest.skip(f"openssl kdf TLS1-PRF unavailable: {result.stderr.strip()[:80]}")
+    assert result.returncode == 0 and result.stdout.strip(), f"openssl kdf TLS1-PRF: {result.stderr.strip()[:200]}"
     expected = bytes.fromhex(result.stdout.strip().replace(":", ""))
     assert prf10(secret, label, seed, 104) == expected
 
