@@ -451,18 +451,22 @@ def python_ssl_server(
     key: str | Path,
     *,
     curve: str | None = None,
+    ciphers: str | None = None,
     client_ca: str | Path | None = None,
     alpn: Sequence[str] = (),
     timeout: float = IO_TIMEOUT,
+    version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
 ) -> Iterator[tuple[int, PythonServerView]]:
-    """A TLS 1.3-only ``ssl`` server on 127.0.0.1:0 for one connection: echoes until EOF. With
-    ``client_ca`` it requires a client certificate. Yields (port, view); the view is complete once
-    ``view.done`` is set."""
+    """An ``ssl`` server on 127.0.0.1:0 speaking only ``version``, for one connection: echoes until
+    EOF. With ``client_ca`` it requires a client certificate; ``ciphers`` is an OpenSSL TLS 1.2
+    cipher string. Yields (port, view); the view is complete once ``view.done`` is set."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    ctx.minimum_version = ctx.maximum_version = version
     ctx.load_cert_chain(str(cert), str(key))
     if curve is not None:
         ctx.set_ecdh_curve(curve)
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
     if client_ca is not None:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(str(client_ca))
@@ -498,7 +502,7 @@ def python_ssl_server(
         finally:
             view.done.set()
 
-    thread = threading.Thread(target=serve, name="python-ssl-server", daemon=True)
+    thread = threading.Thread(target=serve, name=f"python-ssl-server-{version.name}", daemon=True)
     thread.start()
     try:
         yield int(listener.getsockname()[1]), view

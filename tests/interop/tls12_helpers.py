@@ -22,9 +22,8 @@ import re
 import socket
 import ssl
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +46,14 @@ from handclasp.io.blocking import TLSSocket  # noqa: E402
 from handclasp.sessions.cache import ClientSession  # noqa: E402
 from handclasp.tools.certs import CertifiedKey  # noqa: E402
 from tests.interop.client_helpers import (  # noqa: E402
-    BOUNDED_READ,
     HOST,
     IO_TIMEOUT,
     ClientRun,
+    PythonServerView,
     TraceMessage,
     client_config,
     load_client_cert,
+    python_ssl_server,
     read_exactly,
     read_until_close,
 )
@@ -251,20 +251,6 @@ def trace_dh_p(message: TraceMessage) -> str | None:
 # --------------------------------------------------------------------------------------------- Python ssl
 
 
-class Python12View:
-    """What the Python ssl server saw of its (single) connection."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.version: str | None = None
-        self.cipher: str | None = None
-        self.alpn: str | None = None
-        self.peer_cert: dict[str, Any] | None = None
-        self.received = b""
-        self.error: str | None = None
-
-
-@contextlib.contextmanager
 def python_ssl12_server(
     cert: str | Path,
     key: str | Path,
@@ -273,56 +259,10 @@ def python_ssl12_server(
     client_ca: str | Path | None = None,
     alpn: Sequence[str] = (),
     timeout: float = IO_TIMEOUT,
-) -> Iterator[tuple[int, Python12View]]:
+) -> contextlib.AbstractContextManager[tuple[int, PythonServerView]]:
     """A TLS 1.2-only ``ssl`` server on 127.0.0.1:0 for one connection, echoing until EOF."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(str(cert), str(key))
-    if ciphers is not None:
-        ctx.set_ciphers(ciphers)
-    if client_ca is not None:
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        ctx.load_verify_locations(str(client_ca))
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
-    view = Python12View()
-    listener = socket.create_server((HOST, 0))
-    listener.settimeout(timeout)
-
-    def serve() -> None:
-        try:
-            raw, _ = listener.accept()
-            raw.settimeout(timeout)
-            with ctx.wrap_socket(raw, server_side=True) as tls:
-                view.version, view.cipher = tls.version(), tls.cipher()[0]  # type: ignore[index]
-                view.alpn = tls.selected_alpn_protocol()
-                view.peer_cert = tls.getpeercert() or None
-                total = 0
-                while total < BOUNDED_READ:
-                    try:
-                        data = tls.recv(65536)
-                    except ssl.SSLZeroReturnError:
-                        break
-                    if not data:
-                        break
-                    total += len(data)
-                    view.received += data
-                    tls.sendall(data)
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.unwrap()
-        except Exception as exc:  # noqa: BLE001 - reported through the view
-            view.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            view.done.set()
-
-    thread = threading.Thread(target=serve, name="python-ssl12-server", daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1]), view
-    finally:
-        view.done.wait(timeout)
-        listener.close()
-        thread.join(timeout)
+    return python_ssl_server(cert, key, ciphers=ciphers, client_ca=client_ca, alpn=alpn, timeout=timeout,
+                             version=ssl.TLSVersion.TLSv1_2)
 
 
 # --------------------------------------------------------------------------------------------- script mode
