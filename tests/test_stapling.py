@@ -18,11 +18,18 @@ from handclasp.errors import (
     CertificateVerifyError,
     Misbehaviour,
     PeerMisbehaved,
+    UnexpectedMessage,
 )
 from handclasp.events import HandshakeMessage
 from handclasp.tools.certs import CertifiedKey
 from handclasp.tools.ocsp import ocsp_response_for
-from handclasp.wire.enums import AlertDescription, ProtocolVersion
+from handclasp.wire.enums import (
+    AlertDescription,
+    CertificateStatusType,
+    ContentType,
+    HandshakeType,
+    ProtocolVersion,
+)
 from handclasp.wire.extensions import (
     CertificateStatus,
     CertificateStatusRequest,
@@ -30,7 +37,8 @@ from handclasp.wire.extensions import (
     SignedCertificateTimestampRequest,
     find,
 )
-from handclasp.wire.handshake import Certificate13, CertificateEntry, ClientHello
+from handclasp.wire.handshake import Certificate13, CertificateEntry, ClientHello, encode_message
+from handclasp.wire.handshake12 import CertificateStatus as CertificateStatus12
 from helpers import ConnectionPair
 
 A = AlertDescription
@@ -310,6 +318,38 @@ def test_tls12_must_staple_without_certificate_status_fails(client: ClientConfig
     with pytest.raises(AlertReceived) as heard:
         pair.client_to_server()
     assert heard.value.description is A.BAD_CERTIFICATE_STATUS_RESPONSE
+
+
+def _insert_after_certificate(flight: bytes, message: bytes) -> bytes:
+    """A plaintext TLS 1.2 server flight with ``message`` right after its Certificate."""
+    payload, pos = b"", 0
+    while pos < len(flight):
+        length = int.from_bytes(flight[pos + 3 : pos + 5], "big")
+        assert flight[pos] == ContentType.HANDSHAKE
+        payload += flight[pos + 5 : pos + 5 + length]
+        pos += 5 + length
+    out, pos = b"", 0
+    while pos < len(payload):
+        end = pos + 4 + int.from_bytes(payload[pos + 1 : pos + 4], "big")
+        out += payload[pos:end] + (message if payload[pos] == HandshakeType.CERTIFICATE else b"")
+        pos = end
+    assert len(out) > len(payload)
+    return bytes((ContentType.HANDSHAKE,)) + b"\x03\x03" + len(out).to_bytes(2, "big") + out
+
+
+def test_tls12_certificate_status_without_server_hello_acknowledgement_is_unexpected(
+    test_pki: pki.PKI, client: ClientConfig
+) -> None:
+    """RFC 6066 §8: a server that did not echo status_request in its ServerHello must not send CertificateStatus."""
+    tls12 = dataclasses.replace(client, versions=(ProtocolVersion.TLS1_2,))
+    certified = stapled(test_pki)
+    assert certified.ocsp_response is not None
+    pair = ConnectionPair.make(tls12, server_with(certified))  # our TLS 1.2 server never staples
+    pair.client_to_server()
+    status = encode_message(CertificateStatus12(status_type=CertificateStatusType.OCSP, ocsp_response=certified.ocsp_response))
+    with pytest.raises(UnexpectedMessage) as info:
+        pair.server_to_client(tamper=lambda flight: _insert_after_certificate(flight, status))
+    assert info.value.alert is A.UNEXPECTED_MESSAGE
 
 
 def test_tls12_without_stapling_still_completes(test_pki: pki.PKI, client: ClientConfig) -> None:

@@ -37,7 +37,7 @@ from handclasp.record.protection12 import Protection12
 from handclasp.sessions.cache import ClientSession
 from handclasp.sessions.store import Session
 from handclasp.tools.certs import CertifiedKey
-from handclasp.wire.enums import ClientCertificateType, NamedGroup, ProtocolVersion
+from handclasp.wire.enums import ClientCertificateType, ExtensionType, NamedGroup, ProtocolVersion
 from handclasp.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     EncryptThenMac,
@@ -115,6 +115,8 @@ def start_tls12(
     hs.add(hello_raw)
     hs.add(raw)
     expects_ticket = find(server_hello.extensions, SessionTicketExt) is not None
+    # RFC 6066 §8: a CertificateStatus may follow only if the ServerHello acknowledged status_request.
+    expects_status = ExtensionType.STATUS_REQUEST in types_of(server_hello.extensions)
 
     if offered is not None and server_hello.legacy_session_id_echo == offered.session_id and offered.session_id:
         ctx.resumed = True
@@ -123,7 +125,7 @@ def start_tls12(
     # RFC 7627 §5.4: without EMS the handshake is open to the triple handshake attack.
     if not ems and config.require_extended_master_secret:
         raise PeerIncompatible(Incompatibility.NO_EXTENDED_MASTER_SECRET)
-    return ExpectCertificate12(config=config, hs=hs, expects_ticket=expects_ticket)
+    return ExpectCertificate12(config=config, hs=hs, expects_ticket=expects_ticket, expects_status=expects_status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,7 @@ class ExpectCertificate12:
     config: ClientConfig
     hs: Handshake12
     expects_ticket: bool
+    expects_status: bool = False
 
     def handle(self, ctx: HandshakeContext, msg: Message, raw: bytes, out: Output) -> State:
         assert isinstance(msg, Certificate12)
@@ -177,7 +180,7 @@ class ExpectCertificate12:
         else:
             following = ExpectServerKeyExchange(config=self.config, hs=self.hs, expects_ticket=self.expects_ticket, certificate=verified)
         # RFC 6066 §8: a CertificateStatus (OCSP staple) may come first.
-        return expect_certificate_status12(self.config, self.hs, verified, following)
+        return expect_certificate_status12(ctx, self.config, self.hs, verified, following, acknowledged=self.expects_status)
 
 
 @dataclass(frozen=True, slots=True)

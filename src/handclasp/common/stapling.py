@@ -7,8 +7,9 @@ Theory of operation:
             (RFC 8446 §4.4.2.1, RFC 6066 §8, RFC 6962 §3.3)
     client  ``check_server_status``: the staple is checked against the verified chain; must-staple
             (RFC 7633) or ocsp_stapling="require" without one fails; SCTs are kept, not verified
-    TLS 1.2 client: a CertificateStatus message (RFC 6066 §8) may follow Certificate; ``ExpectCertificateStatus12``
-            takes it (or notes its absence) and hands everything else to the state that would have come next.
+    TLS 1.2 client: when the ServerHello acknowledged status_request, a CertificateStatus message (RFC 6066 §8)
+            may follow Certificate; ``ExpectCertificateStatus12`` takes it (or notes its absence) and hands
+            everything else to the state that would have come next.
 
 Rules: only the leaf's entry is read; status on other entries (RFC 6961 status_request_v2 territory)
 is ignored, never checked.  The server never staples in TLS 1.2 and never fetches a response; the
@@ -102,10 +103,20 @@ def server_certificate_entries(certified: CertifiedKey, hello: ClientHello, ctx:
 
 
 def expect_certificate_status12(
-    config: ClientConfig, hs: Handshake12, certificate: CertificateVerified, following: State
+    ctx: HandshakeContext,
+    config: ClientConfig,
+    hs: Handshake12,
+    certificate: CertificateVerified,
+    following: State,
+    *,
+    acknowledged: bool,
 ) -> State:
-    """TLS 1.2: after Certificate, take an optional CertificateStatus first (we offered status_request)."""
+    """TLS 1.2: after Certificate, take a CertificateStatus first if the ServerHello acknowledged our
+    status_request (RFC 6066 §8); otherwise no staple is coming, which must-staple may refuse now."""
     if config.ocsp_stapling == "off":
+        return following
+    if not acknowledged:
+        _check_staple(ctx, config, certificate, None)
         return following
     return ExpectCertificateStatus12(config=config, hs=hs, certificate=certificate, following=following)
 
