@@ -438,6 +438,20 @@ def test_tampered_binder_with_early_data_is_decrypt_error(client: ClientConfig, 
     assert info.value.alert is AlertDescription.DECRYPT_ERROR
 
 
+
+def _client_fails(
+    pair: ConnectionPair, reason: Misbehaviour, alert: AlertDescription, *, server_hears_it: bool
+) -> None:
+    """The server's flight makes the client fail with ``reason`` and ``alert`` (which the server then reads)."""
+    with pytest.raises(PeerMisbehaved) as info:
+        pair.server_to_client()
+    assert (info.value.reason, info.value.alert) == (reason, alert)
+    if server_hears_it:
+        with pytest.raises(AlertReceived) as seen:
+            pair.client_to_server()
+        assert seen.value.description is alert
+
+
 def test_unsolicited_early_data_in_encrypted_extensions(
     client: ClientConfig, server: ServerConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -450,13 +464,7 @@ def test_unsolicited_early_data_in_encrypted_extensions(
     monkeypatch.setattr(server_tls13, "_encrypted_extensions", with_early_data)
     pair = start(dataclasses.replace(client, enable_early_data=False), server, None)
     pair.client_to_server()
-    with pytest.raises(PeerMisbehaved) as info:
-        pair.server_to_client()
-    assert info.value.reason is Misbehaviour.UNSOLICITED_EXTENSION
-    assert info.value.alert is AlertDescription.UNSUPPORTED_EXTENSION
-    with pytest.raises(AlertReceived) as seen:
-        pair.client_to_server()
-    assert seen.value.description is AlertDescription.UNSUPPORTED_EXTENSION
+    _client_fails(pair, Misbehaviour.UNSOLICITED_EXTENSION, AlertDescription.UNSUPPORTED_EXTENSION, server_hears_it=True)
 
 
 def test_accepted_early_data_with_other_alpn_is_illegal_parameter(
@@ -472,13 +480,7 @@ def test_accepted_early_data_with_other_alpn_is_illegal_parameter(
     pair = start(client, dataclasses.replace(server, alpn_protocols=("http/1.1",)), session)
     pair.client.send_early_data(b"h2 request")
     pair.client_to_server()
-    with pytest.raises(PeerMisbehaved) as info:
-        pair.server_to_client()
-    assert info.value.reason is Misbehaviour.EARLY_DATA_PARAMETERS_CHANGED
-    assert info.value.alert is AlertDescription.ILLEGAL_PARAMETER
-    with pytest.raises(AlertReceived) as seen:
-        pair.client_to_server()
-    assert seen.value.description is AlertDescription.ILLEGAL_PARAMETER
+    _client_fails(pair, Misbehaviour.EARLY_DATA_PARAMETERS_CHANGED, AlertDescription.ILLEGAL_PARAMETER, server_hears_it=True)
 
 
 def test_accepted_early_data_for_second_identity_is_illegal_parameter(
@@ -495,10 +497,7 @@ def test_accepted_early_data_for_second_identity_is_illegal_parameter(
     monkeypatch.setattr(server_hello, "accept_early_data", lambda *args: True)
     pair = start(client, dataclasses.replace(server, external_psks=(psk,)), garbled)
     pair.client_to_server()
-    with pytest.raises(PeerMisbehaved) as info:
-        pair.server_to_client()
-    assert info.value.reason is Misbehaviour.EARLY_DATA_ACCEPTED_FOR_OTHER_PSK
-    assert info.value.alert is AlertDescription.ILLEGAL_PARAMETER
+    _client_fails(pair, Misbehaviour.EARLY_DATA_ACCEPTED_FOR_OTHER_PSK, AlertDescription.ILLEGAL_PARAMETER, server_hears_it=False)
 
 
 def test_tls12_server_hello_after_early_data_fails(client: ClientConfig, server: ServerConfig) -> None:
